@@ -1,0 +1,158 @@
+#include "common/config_file.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "common/strings.hpp"
+
+namespace po = boost::program_options;
+
+namespace pgguard::config {
+
+namespace {
+
+bool is_key_character(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+bool is_valid_key(std::string_view key) {
+  if (key.empty()) {
+    return false;
+  }
+  for (char c : key) {
+    if (!is_key_character(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
+  ConfigFile file;
+  file.file_name_ = std::move(file_name);
+  std::string section;
+  int line_number = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+
+    const Location where{file.file_name_, line_number};
+    if (const auto hash = line.find('#'); hash != std::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = trim(line);
+    if (line.empty()) {
+      continue;
+    }
+    if (line.front() == '[') {
+      if (line.back() != ']') {
+        throw ConfigError(where, "", "malformed section header '" + std::string(line) + "'");
+      }
+      const auto name = trim(line.substr(1, line.size() - 2));
+      if (!is_valid_key(name)) {
+        throw ConfigError(where, "", "invalid section name '" + std::string(name) + "'");
+      }
+      section = std::string(name) + ".";
+      continue;
+    }
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) {
+      throw ConfigError(where, "", "expected 'key = value', found '" + std::string(line) + "'");
+    }
+    const auto key = trim(line.substr(0, equals));
+    if (!is_valid_key(key)) {
+      throw ConfigError(where, "", "invalid key '" + std::string(key) + "'");
+    }
+    file.entries_.push_back(
+        Entry{section + std::string(key), std::string(trim(line.substr(equals + 1))), where});
+  }
+  return file;
+}
+
+ConfigFile ConfigFile::load(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) {
+    throw ConfigError(Location{path, 0}, "", "cannot read file: " + errno_text(errno));
+  }
+  std::ostringstream contents;
+  contents << stream.rdbuf();
+  if (stream.bad()) {
+    throw ConfigError(Location{path, 0}, "", "error while reading file");
+  }
+  return parse(contents.str(), path);
+}
+
+std::vector<const Entry*> ConfigFile::all(const std::string& key) const {
+  std::vector<const Entry*> found;
+  for (const auto& entry : entries_) {
+    if (entry.key == key) {
+      found.push_back(&entry);
+    }
+  }
+  return found;
+}
+
+Location ConfigFile::location_of(const std::string& key, std::size_t occurrence) const {
+  const auto found = all(key);
+  if (occurrence < found.size()) {
+    return found[occurrence]->where;
+  }
+  return Location{file_name_, 0};
+}
+
+po::variables_map ConfigFile::validate(const po::options_description& schema) const {
+  // Parse entry by entry first, so a bad value or a repeated key is reported with its line.
+  std::map<std::string, boost::any> values;
+  std::map<std::string, int> first_line;
+  po::parsed_options parsed(&schema);
+  for (const auto& entry : entries_) {
+    const po::option_description* description = schema.find_nothrow(entry.key, false);
+    if (description == nullptr) {
+      throw ConfigError(entry.where, entry.key, "unknown key");
+    }
+    try {
+      description->semantic()->parse(values[entry.key], {entry.value}, true);
+    } catch (const po::multiple_occurrences&) {
+      throw ConfigError(
+          entry.where, entry.key,
+          "given more than once (first on line " + std::to_string(first_line[entry.key]) + ")");
+    } catch (const po::error&) {
+      throw ConfigError(entry.where, entry.key, "invalid value '" + entry.value + "'");
+    }
+    first_line.emplace(entry.key, entry.where.line);
+
+    po::option option;
+    option.string_key = entry.key;
+    option.value.push_back(entry.value);
+    option.original_tokens = {entry.key, entry.value};
+    parsed.options.push_back(std::move(option));
+  }
+
+  for (const auto& description : schema.options()) {
+    const auto& key = description->long_name();
+    if (description->semantic()->is_required() && values.count(key) == 0) {
+      throw ConfigError(Location{file_name_, 0}, key, "required key is missing");
+    }
+  }
+
+  po::variables_map variables;
+  try {
+    po::store(parsed, variables);
+    po::notify(variables);
+  } catch (const po::error& error) {
+    throw ConfigError(Location{file_name_, 0}, "", error.what());
+  }
+  return variables;
+}
+
+}  // namespace pgguard::config

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace pgguard::config {
+
+struct Entry {
+  std::string key;  // "section.name" inside a [section], else "name"
+  std::string value;
+  Location where;
+};
+
+// A file in Boost.Program_options' config-file syntax ("key = value", "[section]" prefixing
+// the keys that follow, '#' starting a comment), read with the line of every entry kept:
+// Boost's own parser drops line numbers, and an operator fixing a rendered file needs them.
+// Validation still goes through Boost (the schema is an options_description), so typed
+// values, defaults and required keys keep their Boost semantics.
+class ConfigFile {
+ public:
+  // Throws ConfigError naming the line of a malformed line.
+  static ConfigFile parse(std::string_view text, std::string file_name);
+  // Throws ConfigError when the file cannot be read.
+  static ConfigFile load(const std::string& path);
+
+  const std::string& file_name() const { return file_name_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  // Every entry with this key, in file order.
+  std::vector<const Entry*> all(const std::string& key) const;
+  // Where the n-th entry of `key` is; the file as a whole (line 0) when there is none.
+  Location location_of(const std::string& key, std::size_t occurrence = 0) const;
+
+  // Checks each entry against `schema` (unknown key, malformed value, a single-valued key
+  // given twice: each reported with its line), then checks required keys and returns the
+  // stored and notified variables. Throws ConfigError on the first problem found.
+  boost::program_options::variables_map validate(
+      const boost::program_options::options_description& schema) const;
+
+ private:
+  std::string file_name_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace pgguard::config
