@@ -136,7 +136,7 @@ module Bosh
       end
 
       def address
-        @address || raise('link has no address in this test; pass one through Link properties')
+        @address || raise('link has no address in this test: pass Link.new(address: ...)')
       end
     end
 
@@ -210,16 +210,18 @@ module Bosh
       end
 
       class Link
-        attr_reader :name, :instances, :properties
+        attr_reader :name, :instances, :properties, :address
 
-        def initialize(name:, instances: [], properties: {})
+        def initialize(name:, instances: [], properties: {}, address: nil)
           @name = name
           @instances = instances
           @properties = properties
+          @address = address
         end
 
         def to_h
-          { 'name' => name, 'instances' => instances.map(&:to_h), 'properties' => properties }
+          { 'name' => name, 'instances' => instances.map(&:to_h), 'properties' => properties,
+            'address' => address }
         end
       end
 

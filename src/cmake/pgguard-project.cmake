@@ -1,0 +1,31 @@
+# Compiler settings and dependencies of the pgguard library. Shared by the repository's
+# top-level CMakeLists.txt and by src/CMakeLists.txt when a BOSH packaging script builds src/
+# on its own (a BOSH package sees only src/ and blobs/).
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+option(PGGUARD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+pkg_check_modules(NFTNL REQUIRED IMPORTED_TARGET libnftnl)
+pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
+pkg_check_modules(SELINUX REQUIRED IMPORTED_TARGET libselinux)
+pkg_check_modules(SEMANAGE REQUIRED IMPORTED_TARGET libsemanage)
+find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+
+# Flags for the project's own code only; third-party headers come in as SYSTEM.
+add_library(pgguard_warnings INTERFACE)
+target_compile_options(pgguard_warnings INTERFACE -Wall -Wextra -Werror -Wshadow -Wconversion
+                                                  -Wno-sign-conversion)
+if(PGGUARD_SANITIZE)
+  target_compile_options(pgguard_warnings INTERFACE -fsanitize=address,undefined
+                                                    -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(pgguard_warnings INTERFACE -fsanitize=address,undefined)
+endif()
