@@ -1,8 +1,8 @@
 #include "common/config_file.hpp"
 
 #include <fstream>
-#include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/strings.hpp"
 
@@ -73,6 +73,7 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
     if (!is_valid_key(key)) {
       throw ConfigError(where, "", "invalid key '" + std::string(key) + "'");
     }
+    file.entries_by_key_[section + std::string(key)].push_back(file.entries_.size());
     file.entries_.push_back(
         Entry{section + std::string(key), std::string(trim(line.substr(equals + 1))), where});
   }
@@ -94,9 +95,10 @@ ConfigFile ConfigFile::load(const std::string& path) {
 
 std::vector<const Entry*> ConfigFile::all(const std::string& key) const {
   std::vector<const Entry*> found;
-  for (const auto& entry : entries_) {
-    if (entry.key == key) {
-      found.push_back(&entry);
+  if (const auto indices = entries_by_key_.find(key); indices != entries_by_key_.end()) {
+    found.reserve(indices->second.size());
+    for (const std::size_t index : indices->second) {
+      found.push_back(&entries_[index]);
     }
   }
   return found;
@@ -112,35 +114,45 @@ Location ConfigFile::location_of(const std::string& key, std::size_t occurrence)
 
 po::variables_map ConfigFile::validate(const po::options_description& schema) const {
   // Parse entry by entry first, so a bad value or a repeated key is reported with its line.
-  std::map<std::string, boost::any> values;
-  std::map<std::string, int> first_line;
+  // Boost's option lookup is a linear scan, so it runs once per distinct key, not per entry.
+  struct KeyState {
+    const po::option_description* description = nullptr;
+    boost::any value;
+    int first_line = 0;
+    std::size_t option_index = 0;  // into parsed.options: one option carries all of a key's values
+  };
+  std::unordered_map<std::string, KeyState> keys;
   po::parsed_options parsed(&schema);
   for (const auto& entry : entries_) {
-    const po::option_description* description = schema.find_nothrow(entry.key, false);
-    if (description == nullptr) {
-      throw ConfigError(entry.where, entry.key, "unknown key");
+    auto [state, first] = keys.try_emplace(entry.key);
+    if (first) {
+      state->second.description = schema.find_nothrow(entry.key, false);
+      if (state->second.description == nullptr) {
+        throw ConfigError(entry.where, entry.key, "unknown key");
+      }
+      state->second.first_line = entry.where.line;
+      state->second.option_index = parsed.options.size();
+      po::option option;
+      option.string_key = entry.key;
+      parsed.options.push_back(std::move(option));
     }
     try {
-      description->semantic()->parse(values[entry.key], {entry.value}, true);
+      state->second.description->semantic()->parse(state->second.value, {entry.value}, false);
     } catch (const po::multiple_occurrences&) {
       throw ConfigError(
           entry.where, entry.key,
-          "given more than once (first on line " + std::to_string(first_line[entry.key]) + ")");
+          "given more than once (first on line " + std::to_string(state->second.first_line) + ")");
     } catch (const po::error&) {
       throw ConfigError(entry.where, entry.key, "invalid value '" + entry.value + "'");
     }
-    first_line.emplace(entry.key, entry.where.line);
-
-    po::option option;
-    option.string_key = entry.key;
+    auto& option = parsed.options[state->second.option_index];
     option.value.push_back(entry.value);
-    option.original_tokens = {entry.key, entry.value};
-    parsed.options.push_back(std::move(option));
+    option.original_tokens.push_back(entry.value);
   }
 
   for (const auto& description : schema.options()) {
     const auto& key = description->long_name();
-    if (description->semantic()->is_required() && values.count(key) == 0) {
+    if (description->semantic()->is_required() && keys.count(key) == 0) {
       throw ConfigError(Location{file_name_, 0}, key, "required key is missing");
     }
   }

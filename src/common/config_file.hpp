@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -44,6 +45,9 @@ class ConfigFile {
  private:
   std::string file_name_;
   std::vector<Entry> entries_;
+  // Key -> indices into entries_, in file order: rendered files can hold 100,000 addresses,
+  // and every consumer asks for its keys by name.
+  std::unordered_map<std::string, std::vector<std::size_t>> entries_by_key_;
 };
 
 }  // namespace pgguard::config
