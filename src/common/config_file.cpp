@@ -1,6 +1,8 @@
 #include "common/config_file.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -34,7 +36,11 @@ bool is_valid_key(std::string_view key) {
 ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
   ConfigFile file;
   file.file_name_ = std::move(file_name);
+  // Rendered files hold up to 100,000 lines: size the containers once.
+  file.entries_.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::string section;
+  // Consecutive lines usually repeat the key ("member = ..."): skip the hash lookup then.
+  std::vector<std::size_t>* last_indices = nullptr;
   int line_number = 0;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -46,7 +52,7 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
     start = end + 1;
     ++line_number;
 
-    const Location where{file.file_name_, line_number};
+    Location where{file.file_name_, line_number};
     if (const auto hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
@@ -73,9 +79,15 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
     if (!is_valid_key(key)) {
       throw ConfigError(where, "", "invalid key '" + std::string(key) + "'");
     }
-    file.entries_by_key_[section + std::string(key)].push_back(file.entries_.size());
+    std::string full_key;
+    full_key.reserve(section.size() + key.size());
+    full_key.append(section).append(key);
+    if (last_indices == nullptr || file.entries_.empty() || file.entries_.back().key != full_key) {
+      last_indices = &file.entries_by_key_[full_key];
+    }
+    last_indices->push_back(file.entries_.size());
     file.entries_.push_back(
-        Entry{section + std::string(key), std::string(trim(line.substr(equals + 1))), where});
+        Entry{std::move(full_key), std::string(trim(line.substr(equals + 1))), std::move(where)});
   }
   return file;
 }
@@ -112,7 +124,57 @@ Location ConfigFile::location_of(const std::string& key, std::size_t occurrence)
   return Location{file_name_, 0};
 }
 
+namespace {
+
+// One Boost parse per key with all its values: the per-entry pass below costs several string
+// copies and a boost::any update per entry, which dominated 100,000-line files. Returns false
+// on any problem; the per-entry pass then reports it with its line.
+bool validate_whole_keys(const std::vector<Entry>& entries,
+                         const std::unordered_map<std::string, std::vector<std::size_t>>& by_key,
+                         const po::options_description& schema, po::variables_map& variables) {
+  std::vector<const std::vector<std::size_t>*> keys;
+  keys.reserve(by_key.size());
+  for (const auto& [key, indices] : by_key) {
+    if (schema.find_nothrow(key, false) == nullptr) {
+      return false;
+    }
+    keys.push_back(&indices);
+  }
+  // File order of first appearance, as the per-entry pass stores them.
+  std::sort(keys.begin(), keys.end(),
+            [](const auto* a, const auto* b) { return a->front() < b->front(); });
+  po::parsed_options parsed(&schema);
+  parsed.options.reserve(keys.size());
+  for (const auto* indices : keys) {
+    po::option option;
+    option.string_key = entries[indices->front()].key;
+    option.value.reserve(indices->size());
+    for (const std::size_t index : *indices) {
+      option.value.push_back(entries[index].value);
+    }
+    parsed.options.push_back(std::move(option));
+  }
+  for (const auto& description : schema.options()) {
+    if (description->semantic()->is_required() && by_key.count(description->long_name()) == 0) {
+      return false;
+    }
+  }
+  try {
+    po::store(parsed, variables);
+    po::notify(variables);
+  } catch (const po::error&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 po::variables_map ConfigFile::validate(const po::options_description& schema) const {
+  if (po::variables_map variables;
+      validate_whole_keys(entries_, entries_by_key_, schema, variables)) {
+    return variables;
+  }
   // Parse entry by entry first, so a bad value or a repeated key is reported with its line.
   // Boost's option lookup is a linear scan, so it runs once per distinct key, not per entry.
   struct KeyState {

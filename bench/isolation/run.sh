@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Isolation benchmark (issue 3): pgguard-isolate against nft -f and iptables-restore, side by
+# side in one run, medians, all inside network namespaces created and removed here (prefix
+# pgt-bench-). Not a test: it prints numbers and the issue's targets; see bench/README.md.
+#
+#   bench/isolation/run.sh [--isolate PATH] [--sizes "10 1000 10000 100000"] [--seconds S]
+#
+# Results go to bench/results/isolation-<UTC time>/ (results.md, *.dat, apply-time.png).
+set -euo pipefail
+shopt -s inherit_errexit
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+isolate="${PGGUARD_ISOLATE:-$root/build/src/programs/isolate/pgguard-isolate}"
+sizes="10 1000 10000 100000"
+seconds=3 # per packet-path sample
+path_n=10000
+path_reps=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --isolate) isolate="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    *) echo "usage: $0 [--isolate PATH] [--sizes \"N...\"] [--seconds S]" >&2; exit 2 ;;
+  esac
+done
+
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
+for tool in ip nft iptables-legacy-restore iptables-nft-restore iperf3 gnuplot g++ /usr/bin/python3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: missing $tool (scripts/setup installs it)" >&2; exit 2; }
+done
+[ -x "$isolate" ] || { echo "run.sh: $isolate not built (cmake --build build --target pgguard-isolate)" >&2; exit 2; }
+isolate="$(realpath "$isolate")"
+
+out="$root/bench/results/isolation-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out/configs"
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/run.log" >&2; }
+
+NS_APPLY=pgt-bench-apply
+NS_SRV=pgt-bench-srv
+NS_CLI=pgt-bench-cli
+pids=()
+cleanup() {
+  local pid ns
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in $NS_APPLY $NS_SRV $NS_CLI; do
+    if ip netns list | grep -qw "$ns"; then
+      for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
+      # remove also drops pgguard-isolate's per-namespace record in /run.
+      ip netns exec "$ns" "$isolate" remove --table secure_postgres >/dev/null 2>&1 || true
+      ip netns del "$ns"
+    fi
+  done
+}
+trap cleanup EXIT
+cleanup
+
+g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$out/connrate" "$here/connrate.cpp"
+
+# ------------------------------------------------------------------ inputs for N addresses
+# The N allowed addresses are the instance's members (the server VM is the master, the rest are
+# standbys): members are plain hash sets in our ruleset, so N addresses stay N elements (client
+# CIDR lists are interval sets, where consecutive addresses would merge into one range).
+# 198.18.0.10 upward: N=100,000 ends at 198.19.134.169, inside 198.18.0.0/15.
+SERVER_ADDR=198.18.0.10
+address_of() { # address_of <index> -> 198.18.0.10 + index
+  local n=$((0xC612000A + $1))
+  echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
+}
+client_addr() { address_of $(($1 - 1)); } # the last member: last in a linear chain
+
+write_inputs() {
+  local n="$1" conf="$out/configs/members-$1.conf"
+  /usr/bin/python3 - "$n" "$conf" "$out/configs/iptables-$n.rules" <<'EOF'
+import ipaddress, sys
+n, conf, rules = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+base = ipaddress.IPv4Address("198.18.0.10")
+members = [str(base + i) for i in range(n)]
+with open(conf, "w") as f:
+    f.write("# bench: N=%d members (the first is this VM, the master)\n" % n)
+    f.write("self = %s\n" % members[0])
+    f.write("member = master %s\n" % members[0])
+    f.writelines("member = standby %s\n" % m for m in members[1:])
+    f.write("[control]\ncidr = 198.19.255.240/28\n[service_network]\ncidr = 198.18.0.0/15\n")
+with open(rules, "w") as f:
+    # The equivalent stateful iptables ruleset, one rule per address, in member order.
+    f.write("*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+    f.write("-A INPUT -i lo -j ACCEPT\n")
+    f.write("-A INPUT -m conntrack --ctstate INVALID -j DROP\n")
+    f.write("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
+    f.write("-A INPUT -s 198.19.255.240/28 -p tcp -m tcp --dport 22 -j ACCEPT\n")
+    f.writelines("-A INPUT -s %s/32 -p tcp -m tcp --dport 5432 -j ACCEPT\n" % m for m in members)
+    f.write("COMMIT\n")
+EOF
+  "$isolate" show --config "$conf" >"$out/configs/nft-$n.nft"
+}
+printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' >"$out/configs/iptables-empty.rules"
+
+median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# timed <ns> <reps> <prepare> <command> -> median ms; the samples go to the log.
+timed() {
+  local samples
+  samples="$(ip netns exec "$1" bash "$here/timeit.sh" "$2" "$3" "$4")"
+  echo "    samples: $(echo $samples)" >>"$out/run.log"
+  echo "$samples" | median
+}
+
+reps_for() {
+  case "$1" in
+    10 | 100) echo 15 ;;
+    1000) echo 11 ;;
+    10000) echo 7 ;;
+    *) echo 3 ;;
+  esac
+}
+
+# ------------------------------------------------------------------ apply time
+ip netns add "$NS_APPLY"
+ip -n "$NS_APPLY" link set lo up
+# The floor under every whole-process time on this machine right now: fork, exec, exit.
+t_true="$(timed $NS_APPLY 15 ":" "/bin/true")"
+echo "$t_true" >"$out/process-floor.dat"
+log "process floor (/bin/true, whole process): $t_true ms"
+cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg-start"
+echo "# N isolate nft iptables_nft iptables_legacy reapply verify" >"$out/apply.dat"
+for n in $sizes; do
+  log "apply time, N=$n: generating inputs"
+  write_inputs "$n"
+  conf="$out/configs/members-$n.conf"
+  reps="$(reps_for "$n")"
+  remove_ours="'$isolate' remove --table secure_postgres; nft delete table inet secure_postgres"
+  empty_ipt_legacy="iptables-legacy-restore < '$out/configs/iptables-empty.rules'"
+  empty_ipt_nft="iptables-nft-restore < '$out/configs/iptables-empty.rules'"
+  log "  pgguard-isolate apply ($reps runs)"
+  t_isolate="$(timed $NS_APPLY "$reps" "$remove_ours" "'$isolate' apply --config '$conf'")"
+  log "  nft -f (pgguard-isolate show output)"
+  t_nft="$(timed $NS_APPLY "$reps" "$remove_ours" "nft -f '$out/configs/nft-$n.nft'")"
+  ip netns exec $NS_APPLY nft delete table inet secure_postgres
+  log "  iptables-nft-restore"
+  t_ipt_nft="$(timed $NS_APPLY "$reps" "$empty_ipt_nft" "iptables-nft-restore < '$out/configs/iptables-$n.rules'")"
+  ip netns exec $NS_APPLY bash -c "$empty_ipt_nft; nft flush ruleset"
+  log "  iptables-legacy-restore"
+  t_ipt_legacy="$(timed $NS_APPLY "$reps" "$empty_ipt_legacy" "iptables-legacy-restore < '$out/configs/iptables-$n.rules'")"
+  ip netns exec $NS_APPLY bash -c "$empty_ipt_legacy"
+  log "  re-apply unchanged and verify"
+  ip netns exec $NS_APPLY "$isolate" apply --config "$conf" >/dev/null
+  t_reapply="$(timed $NS_APPLY "$reps" ":" "'$isolate' apply --config '$conf'")"
+  t_verify="$(timed $NS_APPLY "$reps" ":" "'$isolate' verify --config '$conf'")"
+  ip netns exec $NS_APPLY "$isolate" remove --table secure_postgres >/dev/null
+  echo "$n $t_isolate $t_nft $t_ipt_nft $t_ipt_legacy $t_reapply $t_verify" >>"$out/apply.dat"
+  log "  N=$n: isolate $t_isolate ms, nft -f $t_nft ms, iptables-nft $t_ipt_nft ms, iptables-legacy $t_ipt_legacy ms, re-apply unchanged $t_reapply ms, verify $t_verify ms"
+done
+ip netns exec $NS_APPLY "$isolate" remove --table secure_postgres >/dev/null
+ip netns del $NS_APPLY
+
+# ------------------------------------------------------------------ packet path
+log "packet path: N=$path_n, client = the last member ($(client_addr $path_n)), ${seconds}s samples x $path_reps"
+[ -f "$out/configs/members-$path_n.conf" ] || write_inputs "$path_n"
+ip netns add $NS_SRV
+ip netns add $NS_CLI
+ip -n $NS_SRV link add eth0 type veth peer name eth0 netns $NS_CLI
+ip -n $NS_SRV addr add "$SERVER_ADDR/15" dev eth0
+ip -n $NS_CLI addr add "$(client_addr $path_n)/15" dev eth0
+for ns in $NS_SRV $NS_CLI; do
+  ip -n $ns link set lo up
+  ip -n $ns link set eth0 up
+done
+ip netns exec $NS_CLI sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+
+set_rules() {
+  ip netns exec $NS_SRV "$isolate" remove --table secure_postgres >/dev/null
+  ip netns exec $NS_SRV iptables-legacy-restore <"$out/configs/iptables-empty.rules"
+  ip netns exec $NS_SRV nft flush ruleset
+  case "$1" in
+    none) ;;
+    isolate) ip netns exec $NS_SRV "$isolate" apply --config "$out/configs/members-$path_n.conf" >/dev/null ;;
+    iptables-legacy) ip netns exec $NS_SRV iptables-legacy-restore <"$out/configs/iptables-$path_n.rules" ;;
+    iptables-nft) ip netns exec $NS_SRV iptables-nft-restore <"$out/configs/iptables-$path_n.rules" ;;
+  esac
+}
+
+conn_rate() {
+  ip netns exec $NS_SRV "$out/connrate" server 5432 >/dev/null &
+  local server=$!
+  pids+=($server)
+  sleep 0.3
+  local result
+  result="$(ip netns exec $NS_CLI "$out/connrate" client "$SERVER_ADDR" 5432 "$seconds" 32)"
+  kill $server
+  wait $server 2>/dev/null || true
+  echo "    connrate $1: $result (rate failed)" >>"$out/run.log"
+  echo "${result%% *}"
+}
+
+bulk() {
+  ip netns exec $NS_SRV iperf3 -s -p 5432 -1 >/dev/null 2>&1 &
+  local server=$!
+  pids+=($server)
+  sleep 0.3
+  local bps
+  bps="$(ip netns exec $NS_CLI iperf3 -c "$SERVER_ADDR" -p 5432 -t "$seconds" -J |
+    /usr/bin/python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])')"
+  wait $server 2>/dev/null || true
+  echo "    bulk $1: $bps bit/s" >>"$out/run.log"
+  echo "$bps"
+}
+
+scenarios="none isolate iptables-legacy iptables-nft"
+declare -A conn_samples bulk_samples
+for ((rep = 1; rep <= path_reps; rep++)); do
+  # Interleaved, so background load on the shared machine spreads over every scenario.
+  for scenario in $scenarios; do
+    set_rules "$scenario"
+    rate="$(conn_rate "$scenario")"
+    bps="$(bulk "$scenario")"
+    conn_samples[$scenario]+="$rate "
+    bulk_samples[$scenario]+="$bps "
+    log "  rep $rep $scenario: $rate conn/s, $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s"
+  done
+done
+set_rules none
+echo "# scenario conn_per_s bulk_bps" >"$out/path.dat"
+for scenario in $scenarios; do
+  echo "$scenario $(echo "${conn_samples[$scenario]}" | tr ' ' '\n' | sed '/^$/d' | median) $(echo "${bulk_samples[$scenario]}" | tr ' ' '\n' | sed '/^$/d' | median)" >>"$out/path.dat"
+done
+
+# ------------------------------------------------------------------ report
+/usr/bin/python3 - "$out" "$path_n" <<'EOF' | tee "$out/results.md"
+import sys
+out, path_n = sys.argv[1], sys.argv[2]
+def rows(name):
+    lines = open(f"{out}/{name}").read().split("\n")
+    return [l.split() for l in lines[1:] if l.strip()]
+def mark(ok):
+    return "yes" if ok else "**NO**"
+floor = float(open(f"{out}/process-floor.dat").read())
+print("## Apply time (whole process, median ms)\n")
+print("| N | pgguard-isolate apply | nft -f | iptables-nft-restore | iptables-legacy-restore "
+      "| nft -f / ours | target | re-apply unchanged | < 5 ms | verify |")
+print("|---:|---:|---:|---:|---:|---:|---|---:|---|---:|")
+for n, iso, nft, iptn, iptl, reap, ver in rows("apply.dat"):
+    n, iso, nft, iptn, iptl, reap, ver = int(n), *map(float, (iso, nft, iptn, iptl, reap, ver))
+    ratio = nft / iso
+    need = 1.5 if n >= 10000 else 1.0
+    print(f"| {n:,} | {iso:.1f} | {nft:.1f} | {iptn:.1f} | {iptl:.1f} | {ratio:.2f}x "
+          f"| >{need:.1f}x: {mark(ratio > need if need == 1.0 else ratio >= need)} "
+          f"| {reap:.2f} ({reap - floor:+.2f} over /bin/true) | {mark(reap < 5)} | {ver:.2f} |")
+load = open(f"{out}/loadavg-start").read().strip()
+print(f"\nProcess floor: `/bin/true` took {floor:.2f} ms (median, same method): the part of every "
+      f"time above that is not the tool's own. Load average at the start: {load} (2 cores, shared).")
+path = {r[0]: (float(r[1]), float(r[2])) for r in rows("path.dat")}
+none_c, none_b = path["none"]
+print(f"\n## Packet path (N = {int(path_n):,}, client matched last where order matters; median)\n")
+print("| ruleset | new TCP conn/s | vs no rules | bulk Gbit/s | vs no rules |")
+print("|---|---:|---:|---:|---:|")
+names = {"none": "no rules", "isolate": "pgguard-isolate (nft sets)",
+         "iptables-legacy": "iptables-legacy, linear chain", "iptables-nft": "iptables-nft, linear chain"}
+for key, (c, b) in path.items():
+    print(f"| {names[key]} | {c:,.0f} | {c / none_c:.2f}x | {b / 1e9:.2f} | {b / none_b:.3f}x |")
+ours_c, ours_b = path["isolate"]
+legacy_c = path["iptables-legacy"][0]
+nftlin_c = path["iptables-nft"][0]
+print("\n## Targets (issue 3)\n")
+print(f"- connection rate with our rules >= 0.90x of no rules: {ours_c / none_c:.2f}x {mark(ours_c / none_c >= 0.90)}")
+print(f"- connection rate >= 1.6x of the linear iptables chain: legacy {ours_c / legacy_c:.2f}x "
+      f"{mark(ours_c / legacy_c >= 1.6)}, iptables-nft {ours_c / nftlin_c:.2f}x {mark(ours_c / nftlin_c >= 1.6)}")
+print(f"- bulk throughput >= 0.98x of no rules: {ours_b / none_b:.3f}x {mark(ours_b / none_b >= 0.98)}")
+EOF
+
+gnuplot <<EOF
+set terminal pngcairo size 900,600
+set output "$out/apply-time.png"
+set title "Whole-process apply time vs allowed addresses (median)"
+set logscale xy
+set xrange [5:200000]
+set xlabel "N allowed addresses"
+set ylabel "ms"
+set key top left
+set grid
+plot "$out/apply.dat" using 1:2 with linespoints title "pgguard-isolate apply", \
+     "" using 1:3 with linespoints title "nft -f", \
+     "" using 1:4 with linespoints title "iptables-nft-restore", \
+     "" using 1:5 with linespoints title "iptables-legacy-restore", \
+     "" using 1:6 with linespoints title "pgguard-isolate re-apply unchanged"
+EOF
+log "results: $out/results.md, plot: $out/apply-time.png"

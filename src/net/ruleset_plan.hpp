@@ -1,0 +1,130 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "net/address.hpp"
+#include "net/isolation_config.hpp"
+
+// The desired table as plain immutable data: what nft_text renders, nft_batch sends and
+// ruleset_readback compares against. No kernel I/O here.
+namespace pgguard::net {
+
+using Bytes = std::vector<std::uint8_t>;
+
+enum class SetKeyType { ipv4_addr, ipv6_addr, inet_service, icmp_type, icmpv6_type };
+
+std::size_t key_length(SetKeyType type);
+std::string_view key_type_name(SetKeyType type);
+// The nft datatype id stored in NFTA_SET_KEY_TYPE, so `nft list` prints elements properly.
+std::uint32_t key_type_id(SetKeyType type);
+// Human form of one key ("198.18.0.1", "22", "redirect").
+std::string key_to_string(SetKeyType type, const Bytes& key);
+
+// An inclusive range of keys; first == last for a single key.
+struct SetElement {
+  Bytes first;
+  Bytes last;
+  friend bool operator==(const SetElement&, const SetElement&) = default;
+};
+
+struct SetPlan {
+  std::string name;
+  SetKeyType key_type;
+  bool interval = false;  // elements are (merged, disjoint) ranges
+  std::vector<SetElement> elements;
+};
+
+enum class Direction { source, destination };
+enum class L4Protocol : std::uint8_t { icmp = 1, tcp = 6, udp = 17, icmpv6 = 58 };
+
+struct MatchLoopbackInterface {
+  Direction direction;  // source: iif "lo", destination: oif "lo"
+};
+struct MatchAddressInSet {
+  Family family;
+  Direction direction;
+  std::string set;
+  bool negated = false;  // "not in the set"
+};
+// Byte-aligned prefixes only (127.0.0.0/8, ::1, ::), which is all the plan needs.
+struct MatchAddressPrefix {
+  Direction direction;
+  Cidr prefix;
+};
+struct MatchPort {
+  L4Protocol protocol;
+  std::uint16_t port;
+};
+struct MatchPortInSet {
+  L4Protocol protocol;
+  std::string set;
+};
+struct MatchIcmpType {
+  Family family;
+  std::uint8_t type;
+  std::optional<std::uint8_t> code;
+};
+struct MatchIcmpTypeInSet {
+  Family family;
+  std::string set;
+};
+struct MatchConntrackState {
+  std::uint32_t state_bits;  // NF_CT_STATE_* bits
+};
+// meta l4proto != <protocol>
+struct MatchL4ProtocolOther {
+  L4Protocol protocol;
+};
+// fib saddr . iif oif missing: no route back to the source through the incoming interface.
+struct MatchReversePathMissing {};
+
+using Match = std::variant<MatchLoopbackInterface, MatchAddressInSet, MatchAddressPrefix, MatchPort,
+                           MatchPortInSet, MatchIcmpType, MatchIcmpTypeInSet, MatchConntrackState,
+                           MatchL4ProtocolOther, MatchReversePathMissing>;
+
+struct Limit {
+  Rate rate;
+  std::uint32_t burst = 0;
+};
+
+enum class Verdict { none, accept, drop };
+
+// Statements run in this order: limit, counter (always), log, verdict.
+struct RulePlan {
+  std::vector<Match> matches;
+  std::optional<Limit> limit;
+  std::optional<std::string> log_prefix;
+  Verdict verdict = Verdict::none;
+  std::string comment;
+};
+
+enum class Hook { prerouting, input, output };
+
+struct ChainPlan {
+  std::string name;
+  Hook hook;
+  int priority;
+  Verdict policy;
+  std::vector<RulePlan> rules;
+};
+
+struct TablePlan {
+  std::string name;  // family is always inet
+  std::vector<SetPlan> sets;
+  std::vector<ChainPlan> chains;
+
+  const SetPlan* find_set(const std::string& set_name) const;
+};
+
+TablePlan plan_ruleset(const IsolationConfig& config);
+
+// Conntrack state bits as in the kernel's NF_CT_STATE_BIT / NF_CT_STATE_INVALID_BIT.
+inline constexpr std::uint32_t kCtStateInvalid = 1u << 0;
+inline constexpr std::uint32_t kCtStateEstablished = 1u << 1;
+inline constexpr std::uint32_t kCtStateRelated = 1u << 2;
+
+}  // namespace pgguard::net

@@ -1,0 +1,173 @@
+// pgguard-isolate: instance network isolation (docs/isolation.md).
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+#include "net/isolation.hpp"
+#include "net/isolation_config.hpp"
+#include "net/nft_text.hpp"
+#include "net/ruleset_plan.hpp"
+
+namespace po = boost::program_options;
+using namespace pgguard;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: pgguard-isolate <command> [options]
+
+Commands:
+  apply  --config FILE [--full]
+                         make this network namespace's nftables table and sysctls match FILE
+                         (one atomic netlink transaction; nothing is sent when already in sync)
+  verify --config FILE [--full]
+                         compare the kernel with FILE over netlink; print the differences
+  show   --config FILE   print the desired table in `nft -f` syntax (touches nothing)
+  remove [--config FILE | --table NAME]
+                         delete our table (default inet secure_postgres), nothing else
+
+Options:
+)";
+
+constexpr const char* kExitCodes = R"(
+Exit codes:
+  0  success; verify: in sync
+  1  verify: drift (differences printed on stdout)
+  2  bad input: usage or configuration error (file:line: key:), nothing changed
+  3  system error: the kernel refused (its error is printed), previous ruleset kept
+  4  a required kernel feature is missing
+
+Reference: docs/isolation.md
+)";
+
+net::ConfigSource load_source(const std::optional<std::string>& path) {
+  if (!path) {
+    throw Error(ExitCode::bad_input, "--config FILE is required for this command");
+  }
+  return net::read_config_source(*path);
+}
+
+std::string_view mode_name(net::ApplyMode mode) {
+  switch (mode) {
+    case net::ApplyMode::create:
+      return "created";
+    case net::ApplyMode::replace:
+      return "replaced";
+    case net::ApplyMode::refill:
+      return "refilled";
+  }
+  return "?";
+}
+
+int run(int argc, char** argv) {
+  po::options_description visible;
+  visible.add_options()                                                               //
+      ("config", po::value<std::string>(), "configuration file (docs/isolation.md)")  //
+      ("table", po::value<std::string>(), "table name for remove without --config")   //
+      ("full",
+       "apply/verify: compare with the kernel even when the configuration is unchanged "
+       "since the last run and no nf_tables transaction happened since")  //
+      ("help,h", "show this help");
+  po::options_description all = visible;
+  all.add_options()("command", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("command", 1);
+
+  po::variables_map arguments;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
+              arguments);
+    po::notify(arguments);
+  } catch (const po::error& error) {
+    throw Error(ExitCode::bad_input, std::string(error.what()) + " (see --help)");
+  }
+  if (arguments.count("help") != 0) {
+    std::cout << kUsage << visible << kExitCodes;
+    return 0;
+  }
+  if (arguments.count("command") == 0) {
+    throw Error(ExitCode::bad_input, "missing command: apply, verify, show or remove (see --help)");
+  }
+  const auto command = arguments["command"].as<std::string>();
+  std::optional<std::string> config_path;
+  if (arguments.count("config") != 0) {
+    config_path = arguments["config"].as<std::string>();
+  }
+  if (arguments.count("table") != 0 && command != "remove") {
+    throw Error(ExitCode::bad_input, "--table is only for remove");
+  }
+
+  net::EngineOptions options;
+  options.use_state = arguments.count("full") == 0;
+  if (!options.use_state && command != "apply" && command != "verify") {
+    throw Error(ExitCode::bad_input, "--full is only for apply and verify");
+  }
+
+  if (command == "show") {
+    std::cout << net::render_nft(
+        net::plan_ruleset(net::parse_config_source(load_source(config_path))));
+    return 0;
+  }
+  if (command == "apply") {
+    const auto report = net::apply_isolation(load_source(config_path), options);
+    std::cout << "table inet " << report.table;
+    if (report.unchanged_since_last_run) {
+      std::cout << " in sync (configuration and ruleset unchanged since the last run)";
+    } else if (report.table_changed) {
+      std::cout << " " << mode_name(report.mode) << " (" << report.messages << " messages, "
+                << report.batch_bytes << " bytes in one batch)";
+    } else {
+      std::cout << " in sync, nothing changed";
+    }
+    std::cout << "; " << report.sysctls_written << " sysctls written\n";
+    return 0;
+  }
+  if (command == "verify") {
+    const auto report = net::verify_isolation(load_source(config_path), options);
+    if (report.differences.empty()) {
+      std::cout << "table inet " << report.table << " and sysctls in sync"
+                << (report.unchanged_since_last_run ? " (unchanged since the last run)" : "")
+                << "\n";
+      return 0;
+    }
+    std::cout << "drift from " << *config_path << " (" << report.differences.size()
+              << " differences):\n";
+    for (const auto& line : report.differences) {
+      std::cout << "  " << line << "\n";
+    }
+    return to_int(ExitCode::drift);
+  }
+  if (command == "remove") {
+    if (config_path && arguments.count("table") != 0) {
+      throw Error(ExitCode::bad_input, "give either --config or --table, not both");
+    }
+    std::string table = net::kDefaultTable;
+    if (config_path) {
+      table = net::parse_config_source(load_source(config_path)).table;
+    } else if (arguments.count("table") != 0) {
+      table = arguments["table"].as<std::string>();
+      net::check_table_name(table, Location{"command line", 0}, "--table");
+    }
+    const bool existed = net::remove_isolation(table, options);
+    std::cout << "table inet " << table << (existed ? " removed" : " did not exist") << "\n";
+    return 0;
+  }
+  throw Error(ExitCode::bad_input,
+              "unknown command '" + command + "': expected apply, verify, show or remove");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Error& error) {
+    std::cerr << "pgguard-isolate: " << error.what() << "\n";
+    return to_int(error.code());
+  } catch (const std::exception& error) {
+    std::cerr << "pgguard-isolate: internal error: " << error.what() << "\n";
+    return to_int(ExitCode::system);
+  }
+}

@@ -1,0 +1,213 @@
+#include "sandbox/landlock.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+
+namespace pgguard::sandbox {
+
+namespace {
+
+// Debian 12's UAPI headers stop at ABI 2; the newer values are fixed kernel ABI.
+constexpr std::uint64_t kFsExecute = 1ULL << 0;
+constexpr std::uint64_t kFsWriteFile = 1ULL << 1;
+constexpr std::uint64_t kFsReadFile = 1ULL << 2;
+constexpr std::uint64_t kFsReadDir = 1ULL << 3;
+constexpr std::uint64_t kFsAbi1 = (1ULL << 13) - 1;            // EXECUTE .. MAKE_SYM
+constexpr std::uint64_t kFsRefer = 1ULL << 13;                 // ABI 2
+constexpr std::uint64_t kFsTruncate = 1ULL << 14;              // ABI 3
+constexpr std::uint64_t kFsIoctlDev = 1ULL << 15;              // ABI 5
+constexpr std::uint64_t kNetBindTcp = 1ULL << 0;               // ABI 4
+constexpr std::uint64_t kNetConnectTcp = 1ULL << 1;            // ABI 4
+constexpr std::uint64_t kScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
+constexpr std::uint64_t kScopeSignal = 1ULL << 1;              // ABI 6
+constexpr int kRulePathBeneath = 1;
+constexpr int kRuleNetPort = 2;  // ABI 4
+constexpr unsigned kCreateRulesetVersion = 1U << 0;
+
+// Rights that make sense on a file (rather than a directory) as a rule's target.
+constexpr std::uint64_t kFileRights =
+    kFsExecute | kFsWriteFile | kFsReadFile | kFsTruncate | kFsIoctlDev;
+
+struct RulesetAttr {
+  std::uint64_t handled_access_fs;
+  std::uint64_t handled_access_net;  // ABI 4
+  std::uint64_t scoped;              // ABI 6
+};
+
+struct __attribute__((packed)) PathBeneathAttr {
+  std::uint64_t allowed_access;
+  std::int32_t parent_fd;
+};
+
+struct NetPortAttr {
+  std::uint64_t allowed_access;
+  std::uint64_t port;
+};
+
+long create_ruleset(const RulesetAttr* attr, std::size_t size, unsigned flags) {
+  return ::syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+[[noreturn]] void fail_at(const Sourced<std::string>& source, const std::string& what, int error) {
+  throw Error(ExitCode::system, source.where.to_string() + ": " + source.key + ": " + what + ": " +
+                                    errno_text(error));
+}
+
+}  // namespace
+
+int landlock_abi() {
+  const long abi = create_ruleset(nullptr, 0, kCreateRulesetVersion);
+  return abi > 0 ? static_cast<int>(abi) : 0;
+}
+
+std::uint64_t landlock_handled_fs(int abi) {
+  std::uint64_t handled = abi >= 1 ? kFsAbi1 : 0;
+  if (abi >= 2) {
+    handled |= kFsRefer;
+  }
+  if (abi >= 3) {
+    handled |= kFsTruncate;
+  }
+  if (abi >= 5) {
+    handled |= kFsIoctlDev;
+  }
+  return handled;
+}
+
+std::uint64_t landlock_read_access(int abi) {
+  return abi >= 1 ? (kFsExecute | kFsReadFile | kFsReadDir) : 0;
+}
+
+std::uint64_t landlock_write_access(int abi) {
+  return landlock_handled_fs(abi);
+}
+
+std::string landlock_fs_access_names(std::uint64_t access) {
+  static constexpr const char* names[] = {"execute",    "write_file",  "read_file", "read_dir",
+                                          "remove_dir", "remove_file", "make_char", "make_dir",
+                                          "make_reg",   "make_sock",   "make_fifo", "make_block",
+                                          "make_sym",   "refer",       "truncate",  "ioctl_dev"};
+  std::string text;
+  for (std::size_t bit = 0; bit < std::size(names); ++bit) {
+    if ((access & (1ULL << bit)) != 0) {
+      text += (text.empty() ? "" : ",") + std::string(names[bit]);
+    }
+  }
+  return text;
+}
+
+LandlockPlan plan_landlock(const Profile& profile, int abi) {
+  LandlockPlan plan;
+  plan.abi = abi;
+  const auto& section = profile.landlock;
+  const bool wants_tcp = !section.bind_tcp.empty() || !section.connect_tcp.empty();
+  if (abi < 1) {
+    const std::string why = "the kernel has no Landlock: filesystem and TCP rules not enforced";
+    if (section.required) {
+      throw UnsupportedError(profile.file + ": landlock.required: " + why);
+    }
+    plan.notices.push_back(why);
+    return plan;
+  }
+  plan.filesystem = true;
+  if (abi >= 4) {
+    plan.tcp = true;
+  } else if (wants_tcp) {
+    const std::string why = "Landlock ABI " + std::to_string(abi) +
+                            " has no TCP rules (ABI 4 needed): bind_tcp/connect_tcp not enforced";
+    if (section.required) {
+      throw UnsupportedError(profile.file + ": landlock.required: " + why);
+    }
+    plan.notices.push_back(why);
+  }
+  std::uint64_t scoped = 0;
+  for (const auto& scope : section.scope) {
+    scoped |= scope.value == "signal" ? kScopeSignal : kScopeAbstractUnixSocket;
+  }
+  if (scoped != 0 && abi >= 6) {
+    plan.scoped = scoped;
+  } else if (scoped != 0) {
+    const std::string why = "Landlock ABI " + std::to_string(abi) +
+                            " has no scopes (ABI 6 needed): landlock.scope not enforced";
+    if (section.required) {
+      throw UnsupportedError(profile.file + ": landlock.required: " + why);
+    }
+    plan.notices.push_back(why);
+  }
+  return plan;
+}
+
+std::vector<LandlockPath> open_landlock_paths(const Profile& profile, const LandlockPlan& plan) {
+  std::vector<LandlockPath> paths;
+  if (!plan.filesystem) {
+    return paths;
+  }
+  const auto open_all = [&](const std::vector<Sourced<std::string>>& sources,
+                            std::uint64_t access) {
+    for (const auto& source : sources) {
+      UniqueFd fd(::open(source.value.c_str(), O_PATH | O_CLOEXEC));
+      if (!fd) {
+        fail_at(source, "open '" + source.value + "'", errno);
+      }
+      struct stat status {};
+      if (::fstat(fd.get(), &status) != 0) {
+        fail_at(source, "fstat '" + source.value + "'", errno);
+      }
+      const std::uint64_t allowed = S_ISDIR(status.st_mode) ? access : access & kFileRights;
+      paths.push_back(LandlockPath{std::move(fd), allowed, &source});
+    }
+  };
+  open_all(profile.landlock.read, landlock_read_access(plan.abi));
+  open_all(profile.landlock.write, landlock_write_access(plan.abi));
+  return paths;
+}
+
+void apply_landlock(const Profile& profile, const LandlockPlan& plan,
+                    const std::vector<LandlockPath>& paths) {
+  if (!plan.filesystem) {
+    return;
+  }
+  RulesetAttr attr{landlock_handled_fs(plan.abi), plan.tcp ? (kNetBindTcp | kNetConnectTcp) : 0,
+                   plan.scoped};
+  // The size tells the kernel which fields this ABI knows.
+  const std::size_t size = plan.scoped != 0 ? sizeof attr
+                           : plan.tcp       ? offsetof(RulesetAttr, scoped)
+                                            : offsetof(RulesetAttr, handled_access_net);
+  UniqueFd ruleset(static_cast<int>(create_ruleset(&attr, size, 0)));
+  if (!ruleset) {
+    throw SystemError("landlock: landlock_create_ruleset (ABI " + std::to_string(plan.abi) + ")",
+                      errno);
+  }
+  for (const auto& path : paths) {
+    PathBeneathAttr rule{path.access, path.fd.get()};
+    if (::syscall(SYS_landlock_add_rule, ruleset.get(), kRulePathBeneath, &rule, 0) != 0) {
+      fail_at(*path.source, "landlock_add_rule '" + path.source->value + "'", errno);
+    }
+  }
+  if (plan.tcp) {
+    const auto add_ports = [&](const std::vector<Sourced<std::uint16_t>>& ports,
+                               std::uint64_t access) {
+      for (const auto& port : ports) {
+        NetPortAttr rule{access, port.value};
+        if (::syscall(SYS_landlock_add_rule, ruleset.get(), kRuleNetPort, &rule, 0) != 0) {
+          const int saved = errno;
+          throw Error(ExitCode::system, port.where.to_string() + ": " + port.key +
+                                            ": landlock_add_rule port " +
+                                            std::to_string(port.value) + ": " + errno_text(saved));
+        }
+      }
+    };
+    add_ports(profile.landlock.bind_tcp, kNetBindTcp);
+    add_ports(profile.landlock.connect_tcp, kNetConnectTcp);
+  }
+  if (::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
+    throw SystemError("landlock: landlock_restrict_self", errno);
+  }
+}
+
+}  // namespace pgguard::sandbox

@@ -1,0 +1,398 @@
+#include "sandbox/profile.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "common/strings.hpp"
+#include "sandbox/capabilities.hpp"
+#include "sandbox/rlimits.hpp"
+#include "sandbox/seccomp_policy.hpp"
+#include "sandbox/syscall_groups.hpp"
+
+namespace po = boost::program_options;
+
+namespace pgguard::sandbox {
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+po::options_description profile_schema() {
+  po::options_description schema;
+  // clang-format off
+  schema.add_options()
+      ("user", po::value<std::string>()->required(), "")
+      ("group", po::value<std::string>(), "")
+      ("supplementary_group", po::value<Strings>()->composing(), "")
+      ("umask", po::value<std::string>(), "")
+      ("workdir", po::value<std::string>(), "")
+      ("nice", po::value<std::string>(), "")
+      ("env", po::value<Strings>()->composing(), "")
+      ("env_pass", po::value<Strings>()->composing(), "")
+      ("capabilities.bounding", po::value<Strings>()->composing(), "")
+      ("capabilities.ambient", po::value<Strings>()->composing(), "")
+      ("seccomp.group", po::value<Strings>()->composing(), "")
+      ("seccomp.allow", po::value<Strings>()->composing(), "")
+      ("seccomp.default_action", po::value<std::string>(), "")
+      ("landlock.read", po::value<Strings>()->composing(), "")
+      ("landlock.write", po::value<Strings>()->composing(), "")
+      ("landlock.bind_tcp", po::value<Strings>()->composing(), "")
+      ("landlock.connect_tcp", po::value<Strings>()->composing(), "")
+      ("landlock.scope", po::value<Strings>()->composing(), "")
+      ("landlock.required", po::value<std::string>(), "")
+      ("selinux.context", po::value<std::string>(), "")
+      ("selinux.required", po::value<std::string>(), "");
+  // clang-format on
+  for (const auto& kind : rlimit_kinds()) {
+    schema.add_options()(("rlimit." + std::string(kind.name)).c_str(), po::value<std::string>(),
+                         "");
+  }
+  return schema;
+}
+
+[[noreturn]] void bad(const config::Entry& entry, const std::string& message) {
+  throw ConfigError(entry.where, entry.key, message);
+}
+
+bool parse_bool(const config::Entry& entry) {
+  if (entry.value == "true" || entry.value == "yes" || entry.value == "1") {
+    return true;
+  }
+  if (entry.value == "false" || entry.value == "no" || entry.value == "0") {
+    return false;
+  }
+  bad(entry, "expected true or false, found '" + entry.value + "'");
+}
+
+// Lists may be written one per line or comma/space separated on one line.
+std::vector<std::string> list_of(const config::Entry& entry) {
+  auto items = split(entry.value, ", \t");
+  if (items.empty()) {
+    bad(entry, "empty value");
+  }
+  return items;
+}
+
+Sourced<std::string> sourced(const config::Entry& entry) {
+  if (entry.value.empty()) {
+    bad(entry, "empty value");
+  }
+  return {entry.value, entry.key, entry.where};
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+bool is_valid_env_name(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// Absolute, no "." or ".." components, no trailing slash (except "/"), no doubled slashes:
+// the lexical checks below (a writable path under a read-only one) rely on it.
+std::string normalized_path(const config::Entry& entry) {
+  const std::string& path = entry.value;
+  if (path.empty() || path[0] != '/') {
+    bad(entry, "'" + path + "' is not an absolute path");
+  }
+  for (const auto& component : split(path, "/")) {
+    if (component == "." || component == "..") {
+      bad(entry, "'" + path + "' contains '.' or '..'");
+    }
+  }
+  if (path.find("//") != std::string::npos || (path.size() > 1 && path.back() == '/')) {
+    bad(entry, "'" + path + "' is not normalized (doubled or trailing '/')");
+  }
+  return path;
+}
+
+bool is_beneath(const std::string& path, const std::string& directory) {
+  if (directory == "/") {
+    return true;
+  }
+  return path == directory ||
+         (path.size() > directory.size() && path.compare(0, directory.size(), directory) == 0 &&
+          path[directory.size()] == '/');
+}
+
+std::uint16_t parse_port(const config::Entry& entry, const std::string& text) {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
+    bad(entry, "'" + text + "' is not a TCP port (1-65535)");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+SeccompDefault parse_default_action(const config::Entry& entry) {
+  if (entry.value == "errno") {
+    return SeccompDefault::errno_eperm;
+  }
+  if (entry.value == "kill_process") {
+    return SeccompDefault::kill_process;
+  }
+  if (entry.value == "log") {
+    return SeccompDefault::log;
+  }
+  bad(entry, "expected errno, kill_process or log, found '" + entry.value + "'");
+}
+
+void add_capabilities(const config::Entry& entry, std::vector<Sourced<Capability>>& into) {
+  for (const auto& name : list_of(entry)) {
+    const auto capability = find_capability(name);
+    if (!capability) {
+      bad(entry, "unknown capability '" + name + "'");
+    }
+    if (is_forbidden_capability(capability->value)) {
+      bad(entry, capability->name + " is never granted: it would let the process undo its sandbox");
+    }
+    const bool duplicate = std::any_of(into.begin(), into.end(), [&](const auto& existing) {
+      return existing.value.value == capability->value;
+    });
+    if (duplicate) {
+      bad(entry, capability->name + " is listed twice");
+    }
+    into.push_back({*capability, entry.key, entry.where});
+  }
+}
+
+void check_rlimit_entry(const config::Entry& entry, Profile& profile) {
+  const auto name = entry.key.substr(std::string("rlimit.").size());
+  const RlimitKind* kind = find_rlimit_kind(name);
+  LimitPair pair{};
+  if (auto error = parse_limit(entry.value, kind->unit, pair)) {
+    bad(entry, "malformed limit '" + entry.value + "': " + *error);
+  }
+  profile.rlimits.push_back(
+      {RlimitSetting{std::string(kind->name), kind->resource, pair.soft, pair.hard}, entry.key,
+       entry.where});
+}
+
+void check_consistency(const config::ConfigFile& file, Profile& profile) {
+  const Location whole{file.file_name(), 0};
+
+  for (const auto& ambient : profile.ambient) {
+    const bool bounded = std::any_of(
+        profile.bounding.begin(), profile.bounding.end(),
+        [&](const auto& bounding) { return bounding.value.value == ambient.value.value; });
+    if (!bounded) {
+      throw ConfigError(ambient.where, ambient.key,
+                        ambient.value.name + " is not in capabilities.bounding");
+    }
+  }
+
+  for (const auto& write : profile.landlock.write) {
+    for (const auto& read : profile.landlock.read) {
+      if (is_beneath(write.value, read.value)) {
+        throw ConfigError(write.where, write.key,
+                          "writable path '" + write.value + "' is under the read-only path '" +
+                              read.value + "' (" + read.where.to_string() + ")");
+      }
+    }
+  }
+  const auto check_duplicates = [](const std::vector<Sourced<std::string>>& paths) {
+    std::set<std::string> seen;
+    for (const auto& path : paths) {
+      if (!seen.insert(path.value).second) {
+        throw ConfigError(path.where, path.key, "'" + path.value + "' is listed twice");
+      }
+    }
+  };
+  check_duplicates(profile.landlock.read);
+  check_duplicates(profile.landlock.write);
+
+  for (const auto& name : profile.seccomp.allow) {
+    if (is_always_killed(name.value)) {
+      throw ConfigError(name.where, name.key,
+                        "'" + name.value + "' is on the always-killed list and cannot be allowed");
+    }
+    if (resolve_syscall(name.value) < 0) {
+      throw ConfigError(name.where, name.key,
+                        "unknown system call '" + name.value + "' (for " + native_arch_name() +
+                            ", libseccomp " + libseccomp_version() + ")");
+    }
+  }
+  for (const auto& group_name : profile.seccomp.groups) {
+    const SyscallGroup* group = find_syscall_group(group_name.value);
+    if (group == nullptr) {
+      std::vector<std::string> known;
+      for (const auto& candidate : syscall_groups()) {
+        known.emplace_back(candidate.name);
+      }
+      throw ConfigError(
+          group_name.where, group_name.key,
+          "unknown syscall group '" + group_name.value + "' (known: " + join(known, ", ") + ")");
+    }
+    for (const auto name : group->syscalls) {
+      if (resolve_syscall(name) < 0) {
+        throw ConfigError(group_name.where, group_name.key,
+                          "group '" + group_name.value + "' names '" + std::string(name) +
+                              "', unknown to libseccomp " + libseccomp_version() + " on " +
+                              native_arch_name());
+      }
+      if (is_always_killed(name)) {
+        throw ConfigError(group_name.where, group_name.key,
+                          "group '" + group_name.value + "' names '" + std::string(name) +
+                              "', which is on the always-killed list");
+      }
+    }
+  }
+  if (profile.seccomp.groups.empty() && profile.seccomp.allow.empty()) {
+    throw ConfigError(whole, "seccomp.group",
+                      "the profile allows no system call (name at least one group, e.g. base)");
+  }
+  if (profile.selinux.required && !profile.selinux.context) {
+    throw ConfigError(whole, "selinux.context", "selinux.required = true needs a context");
+  }
+}
+
+}  // namespace
+
+const char* to_string(SeccompDefault action) {
+  switch (action) {
+    case SeccompDefault::errno_eperm:
+      return "errno";
+    case SeccompDefault::kill_process:
+      return "kill_process";
+    case SeccompDefault::log:
+      return "log";
+  }
+  return "?";
+}
+
+Profile parse_profile(const config::ConfigFile& file) {
+  // Boost checks unknown keys, repeated single keys and the required user first.
+  file.validate(profile_schema());
+
+  Profile profile;
+  profile.file = file.file_name();
+  bool core_given = false;
+  for (const auto& entry : file.entries()) {
+    const std::string& key = entry.key;
+    if (key == "user" || key == "group") {
+      if (!is_valid_name(entry.value)) {
+        bad(entry, "'" + entry.value + "' is not a valid " + key + " name");
+      }
+      (key == "user" ? profile.user : profile.group.emplace()) = sourced(entry);
+    } else if (key == "supplementary_group") {
+      for (const auto& name : list_of(entry)) {
+        if (!is_valid_name(name)) {
+          bad(entry, "'" + name + "' is not a valid group name");
+        }
+        profile.supplementary_groups.push_back({name, entry.key, entry.where});
+      }
+    } else if (key == "umask") {
+      unsigned value = 0;
+      const auto [end, error] =
+          std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value, 8);
+      if (entry.value.empty() || error != std::errc() ||
+          end != entry.value.data() + entry.value.size() || value > 0777) {
+        bad(entry, "'" + entry.value + "' is not an octal umask (e.g. 0077)");
+      }
+      profile.umask = static_cast<mode_t>(value);
+    } else if (key == "workdir") {
+      profile.workdir = Sourced<std::string>{normalized_path(entry), entry.key, entry.where};
+    } else if (key == "nice") {
+      int value = 0;
+      const auto [end, error] =
+          std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value);
+      if (entry.value.empty() || error != std::errc() ||
+          end != entry.value.data() + entry.value.size() || value < 0 || value > 19) {
+        bad(entry,
+            "'" + entry.value +
+                "' is not a nice value (0..19; a sandboxed process never gets a higher priority)");
+      }
+      profile.nice = value;
+    } else if (key == "env") {
+      const auto equals = entry.value.find('=');
+      if (equals == std::string::npos || !is_valid_env_name(entry.value.substr(0, equals))) {
+        bad(entry, "expected NAME=value, found '" + entry.value + "'");
+      }
+      profile.env_set.push_back({entry.value.substr(0, equals), entry.value.substr(equals + 1)});
+    } else if (key == "env_pass") {
+      for (const auto& name : list_of(entry)) {
+        if (!is_valid_env_name(name)) {
+          bad(entry, "'" + name + "' is not an environment variable name");
+        }
+        profile.env_pass.push_back(name);
+      }
+    } else if (key.rfind("rlimit.", 0) == 0) {
+      check_rlimit_entry(entry, profile);
+      core_given = core_given || key == "rlimit.core";
+    } else if (key == "capabilities.bounding") {
+      add_capabilities(entry, profile.bounding);
+    } else if (key == "capabilities.ambient") {
+      add_capabilities(entry, profile.ambient);
+    } else if (key == "seccomp.group") {
+      for (const auto& name : list_of(entry)) {
+        profile.seccomp.groups.push_back({name, entry.key, entry.where});
+      }
+    } else if (key == "seccomp.allow") {
+      for (const auto& name : list_of(entry)) {
+        profile.seccomp.allow.push_back({name, entry.key, entry.where});
+      }
+    } else if (key == "seccomp.default_action") {
+      profile.seccomp.default_action = parse_default_action(entry);
+    } else if (key == "landlock.read" || key == "landlock.write") {
+      auto& paths = key == "landlock.read" ? profile.landlock.read : profile.landlock.write;
+      paths.push_back({normalized_path(entry), entry.key, entry.where});
+    } else if (key == "landlock.bind_tcp" || key == "landlock.connect_tcp") {
+      auto& ports =
+          key == "landlock.bind_tcp" ? profile.landlock.bind_tcp : profile.landlock.connect_tcp;
+      for (const auto& text : list_of(entry)) {
+        ports.push_back({parse_port(entry, text), entry.key, entry.where});
+      }
+    } else if (key == "landlock.scope") {
+      for (const auto& name : list_of(entry)) {
+        if (name != "abstract_unix_socket" && name != "signal") {
+          bad(entry, "expected abstract_unix_socket or signal, found '" + name + "'");
+        }
+        profile.landlock.scope.push_back({name, entry.key, entry.where});
+      }
+    } else if (key == "landlock.required") {
+      profile.landlock.required = parse_bool(entry);
+    } else if (key == "selinux.context") {
+      if (std::count(entry.value.begin(), entry.value.end(), ':') < 3) {
+        bad(entry, "'" + entry.value + "' is not an SELinux context (user:role:type:level)");
+      }
+      profile.selinux.context = sourced(entry);
+    } else if (key == "selinux.required") {
+      profile.selinux.required = parse_bool(entry);
+    }
+  }
+  if (!core_given) {
+    const RlimitKind* core = find_rlimit_kind("core");
+    profile.rlimits.push_back({RlimitSetting{"core", core->resource, 0, 0}, "rlimit.core",
+                               Location{file.file_name(), 0}});
+  }
+  // Apply and explain in the table's order, whatever the file's order.
+  const auto rank = [](const Sourced<RlimitSetting>& limit) {
+    const auto kinds = rlimit_kinds();
+    return std::find_if(kinds.begin(), kinds.end(),
+                        [&](const RlimitKind& kind) { return kind.name == limit.value.name; }) -
+           kinds.begin();
+  };
+  std::stable_sort(profile.rlimits.begin(), profile.rlimits.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+
+  check_consistency(file, profile);
+  return profile;
+}
+
+Profile load_profile(const std::string& path) {
+  return parse_profile(config::ConfigFile::load(path));
+}
+
+}  // namespace pgguard::sandbox

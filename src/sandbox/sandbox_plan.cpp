@@ -1,0 +1,302 @@
+#include "sandbox/sandbox_plan.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "common/strings.hpp"
+#include "sandbox/capabilities.hpp"
+#include "sandbox/rlimits.hpp"
+
+namespace pgguard::sandbox {
+
+namespace {
+
+std::string octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+  return text;
+}
+
+std::string ports(const std::vector<Sourced<std::uint16_t>>& list) {
+  std::vector<std::string> text;
+  for (const auto& port : list) {
+    text.push_back(std::to_string(port.value));
+  }
+  return text.empty() ? std::string("(none)") : join(text, ",");
+}
+
+std::string wrapped(const std::vector<std::string>& names, std::size_t indent) {
+  std::string text;
+  std::size_t column = indent;
+  for (const auto& name : names) {
+    if (column + name.size() + 1 > 100 && column > indent) {
+      text += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (!text.empty()) {
+      text += " ";
+      ++column;
+    }
+    text += name;
+    column += name.size();
+  }
+  return text.empty() ? std::string("(none)") : text;
+}
+
+const char* default_action_text(SeccompDefault action) {
+  switch (action) {
+    case SeccompDefault::errno_eperm:
+      return "errno (EPERM)";
+    case SeccompDefault::kill_process:
+      return "kill_process";
+    case SeccompDefault::log:
+      return "log (staging: everything is allowed and logged)";
+  }
+  return "?";
+}
+
+}  // namespace
+
+SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host) {
+  SandboxPlan plan;
+  plan.profile = std::move(profile);
+  plan.identity = std::move(identity);
+  plan.host = host;
+  plan.seccomp = make_seccomp_policy(plan.profile);
+  plan.landlock = plan_landlock(plan.profile, host.landlock_abi);
+  plan.selinux = plan_selinux(plan.profile, host.selinux_enabled);
+  plan.bounding = capability_mask(plan.profile.bounding);
+  plan.ambient = capability_mask(plan.profile.ambient);
+
+  auto& expected = plan.expected_status;
+  expected.uid.fill(plan.identity.uid);
+  expected.gid.fill(plan.identity.gid);
+  expected.groups = plan.identity.supplementary;
+  std::sort(expected.groups.begin(), expected.groups.end());
+  // Only ambient capabilities survive; after execve they become permitted and effective.
+  expected.cap_inheritable = plan.ambient;
+  expected.cap_permitted = plan.ambient;
+  expected.cap_effective = plan.ambient;
+  expected.cap_ambient = plan.ambient;
+  expected.cap_bounding = plan.bounding;
+  expected.no_new_privs = 1;
+  expected.seccomp = 2;
+  expected.umask = plan.profile.umask;
+  return plan;
+}
+
+std::vector<ExposureItem> exposure_items(const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
+  std::vector<ExposureItem> items;
+  const auto add = [&](bool secure, double weight, std::string setting, std::string description) {
+    items.push_back({secure, weight, std::move(setting), std::move(description)});
+  };
+  add(plan.identity.uid != 0, 2.0, "User=" + plan.identity.user,
+      "Service runs as a non-root user (uid " + std::to_string(plan.identity.uid) + ")");
+  add(true, 1.0, "NoNewPrivileges=yes", "Service cannot gain privileges through execve");
+  add(plan.bounding == 0, 1.5, "CapabilityBoundingSet=" + capability_names(plan.bounding),
+      plan.bounding == 0 ? "Service cannot hold any capability"
+                         : "Service may hold the listed capabilities");
+  add(plan.ambient == 0, 1.5, "AmbientCapabilities=" + capability_names(plan.ambient),
+      plan.ambient == 0 ? "Service and its children hold no capability"
+                        : "Service and every child it starts hold these capabilities");
+  add(true, 0.5, "SecureBits=noroot,no-setuid-fixup,keep-caps-off (locked)",
+      "Root and setuid cannot regain capabilities");
+  add(profile.seccomp.default_action != SeccompDefault::log, 1.5,
+      std::string("SystemCallFilter=allowlist (") +
+          std::to_string(plan.seccomp.allowed.size() +
+                         (plan.seccomp.clone_without_namespaces ? 1 : 0)) +
+          " syscalls), default " + to_string(profile.seccomp.default_action),
+      profile.seccomp.default_action == SeccompDefault::log
+          ? "Staging: syscalls outside the allowlist are only logged"
+          : "System calls outside the allowlist are refused");
+  add(true, 0.5, "SystemCallArchitectures=native", "x32 and i386 entry kill the process");
+  add(true, 0.5, "RestrictNamespaces=yes",
+      "unshare and setns kill, clone with namespace flags is refused, clone3 returns ENOSYS");
+  add(true, 0.3, "ProtectKernelModules,ProtectClock,LockPersonality-like killed list",
+      std::to_string(plan.seccomp.killed.size()) + " high-risk syscalls kill the process");
+  const auto core = std::find_if(profile.rlimits.begin(), profile.rlimits.end(),
+                                 [](const auto& limit) { return limit.value.name == "core"; });
+  add(core != profile.rlimits.end() && core->value.hard == 0, 0.2, "LimitCORE=0",
+      "No core dumps with memory contents");
+  const auto has_limit = [&](const char* name) {
+    return std::any_of(profile.rlimits.begin(), profile.rlimits.end(), [&](const auto& limit) {
+      return limit.value.name == name && limit.value.hard != RLIM_INFINITY;
+    });
+  };
+  add(has_limit("nofile") && has_limit("nproc"), 0.5, "LimitNOFILE,LimitNPROC",
+      "File descriptors and processes are bounded");
+  add(plan.landlock.filesystem, 1.5,
+      "Landlock filesystem (ABI " + std::to_string(plan.landlock.abi) + ")",
+      plan.landlock.filesystem ? "Writes only beneath the profile's write paths"
+                               : "Filesystem access is not restricted beyond DAC");
+  add(plan.landlock.tcp, 0.7, "Landlock TCP bind/connect",
+      plan.landlock.tcp ? "TCP bind and connect only to the profile's ports"
+                        : "TCP bind and connect are not restricted");
+  add(plan.selinux.context.has_value(), 1.0,
+      "SELinuxContext=" + (profile.selinux.context ? profile.selinux.context->value : "(none)"),
+      plan.selinux.context ? "Confined by an SELinux domain"
+                           : (plan.selinux.enabled ? "No SELinux domain named"
+                                                   : "SELinux not enabled on this host"));
+  return items;
+}
+
+double exposure_score(const std::vector<ExposureItem>& items) {
+  double total = 0;
+  double exposed = 0;
+  for (const auto& item : items) {
+    total += item.weight;
+    exposed += item.secure ? 0 : item.weight;
+  }
+  return total == 0 ? 10.0 : 10.0 * exposed / total;
+}
+
+std::string explain_plan(const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
+  const auto& identity = plan.identity;
+  std::ostringstream out;
+  out << "profile: " << profile.file << "\n\n";
+
+  out << "identity\n";
+  out << "  user:                 " << identity.user << " (uid " << identity.uid << ")\n";
+  out << "  group:                " << identity.group << " (gid " << identity.gid << ")\n";
+  std::string supplementary;
+  for (std::size_t i = 0; i < identity.supplementary.size(); ++i) {
+    supplementary += (i > 0 ? ", " : "") + identity.supplementary_names[i] + " (gid " +
+                     std::to_string(identity.supplementary[i]) + ")";
+  }
+  out << "  supplementary groups: " << (supplementary.empty() ? "(cleared)" : supplementary)
+      << "\n";
+  out << "  umask:                " << octal(profile.umask) << "\n";
+  out << "  workdir:              " << (profile.workdir ? profile.workdir->value : "(unchanged)")
+      << "\n";
+  if (profile.nice) {
+    out << "  nice:                 " << *profile.nice << "\n";
+  }
+  out << "  environment:          everything dropped except\n";
+  for (const auto& variable : profile.env_set) {
+    out << "    set  " << variable.name << "=" << variable.value << "\n";
+  }
+  for (const auto& name : profile.env_pass) {
+    out << "    pass " << name << "\n";
+  }
+  out << "\n";
+
+  out << "capabilities (just before execve; after it, permitted = effective = ambient)\n";
+  out << "  bounding:    " << capability_names(plan.bounding) << "\n";
+  out << "  permitted:   " << capability_names(plan.expected_status.cap_permitted) << "\n";
+  out << "  effective:   " << capability_names(plan.expected_status.cap_effective) << "\n";
+  out << "  inheritable: " << capability_names(plan.expected_status.cap_inheritable) << "\n";
+  out << "  ambient:     " << capability_names(plan.ambient) << "\n";
+  out << "  securebits:  noroot, no_setuid_fixup, no_cap_ambient_raise set; keep_caps off;"
+         " all locked\n";
+  out << "  no_new_privs: 1 (always)\n\n";
+
+  out << "rlimits (soft:hard)\n";
+  for (const auto& limit : profile.rlimits) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%-10s", limit.value.name.c_str());
+    out << "  " << name << " " << format_limit_value(limit.value.soft) << ":"
+        << format_limit_value(limit.value.hard) << "\n";
+  }
+  out << "\n";
+
+  const auto& seccomp = plan.seccomp;
+  std::vector<std::string> groups;
+  for (const auto& group : profile.seccomp.groups) {
+    groups.push_back(group.value);
+  }
+  out << "seccomp (" << native_arch_name() << " only, libseccomp " << libseccomp_version()
+      << ", binary-tree optimisation)\n";
+  out << "  groups:         " << (groups.empty() ? "(none)" : join(groups, ", ")) << "\n";
+  out << "  default action: " << default_action_text(seccomp.default_action) << "\n";
+  out << "  other arch:     kill_process (i386 int 0x80, x32)\n";
+  out << "  allowed (" << seccomp.allowed.size() << "):\n    " << wrapped(seccomp.allowed, 4)
+      << "\n";
+  if (seccomp.clone_without_namespaces) {
+    out << "  clone:          allowed without namespace flags; with any, EPERM\n";
+  } else {
+    out << "  clone:          not allowed; with namespace flags, EPERM\n";
+  }
+  out << "  ENOSYS:         " << join(seccomp.enosys, ", ") << " (glibc falls back to clone)\n";
+  out << "  killed (" << seccomp.killed.size() << "):\n    " << wrapped(seccomp.killed, 4) << "\n";
+  if (!seccomp.killed_unknown.empty()) {
+    out << "  unknown to libseccomp " << libseccomp_version()
+        << " (default action applies): " << join(seccomp.killed_unknown, ", ") << "\n";
+  }
+  out << "  policy sha256:  " << seccomp.digest() << "\n\n";
+
+  const auto& landlock = plan.landlock;
+  out << "landlock (kernel ABI " << landlock.abi
+      << "; required: " << (profile.landlock.required ? "yes" : "no") << ")\n";
+  if (!landlock.filesystem) {
+    out << "  not enforced\n";
+  } else {
+    out << "  handled:  " << landlock_fs_access_names(landlock_handled_fs(landlock.abi)) << "\n";
+    for (const auto& path : profile.landlock.read) {
+      out << "  read     " << path.value << "\n";
+    }
+    for (const auto& path : profile.landlock.write) {
+      out << "  write    " << path.value << "\n";
+    }
+    out << "  (every other path: none of the handled rights)\n";
+  }
+  out << "  bind_tcp:    " << ports(profile.landlock.bind_tcp)
+      << (landlock.tcp ? "" : " (not enforced)") << "\n";
+  out << "  connect_tcp: " << ports(profile.landlock.connect_tcp)
+      << (landlock.tcp ? "" : " (not enforced)") << "\n";
+  std::string scopes;
+  if ((landlock.scoped & 1) != 0) {
+    scopes += "abstract_unix_socket ";
+  }
+  if ((landlock.scoped & 2) != 0) {
+    scopes += "signal";
+  }
+  out << "  scope:       " << (scopes.empty() ? std::string("(none)") : scopes) << "\n";
+  for (const auto& notice : landlock.notices) {
+    out << "  notice: " << notice << "\n";
+  }
+  out << "\n";
+
+  out << "selinux (" << (plan.selinux.enabled ? "enabled" : "not enabled") << " on this host)\n";
+  out << "  exec context: "
+      << (plan.selinux.context
+              ? *plan.selinux.context
+              : (profile.selinux.context ? "(skipped) " + profile.selinux.context->value
+                                         : std::string("(none)")))
+      << "\n";
+  if (plan.selinux.notice) {
+    out << "  notice: " << *plan.selinux.notice << "\n";
+  }
+  out << "\n";
+
+  out << "read back before execve (/proc/self/status)\n";
+  const auto& expected = plan.expected_status;
+  out << "  Uid: " << identity.uid << " x4  Gid: " << identity.gid
+      << " x4  Groups: " << expected.groups.size() << "\n";
+  out << "  CapInh " << format_mask(expected.cap_inheritable) << "  CapPrm "
+      << format_mask(expected.cap_permitted) << "  CapEff " << format_mask(expected.cap_effective)
+      << "\n  CapBnd " << format_mask(expected.cap_bounding) << "  CapAmb "
+      << format_mask(expected.cap_ambient) << "  NoNewPrivs 1  Seccomp 2  Umask "
+      << octal(expected.umask) << "\n\n";
+
+  const auto items = exposure_items(plan);
+  out << "exposure\n";
+  for (const auto& item : items) {
+    char weight[16];
+    std::snprintf(weight, sizeof weight, "%.1f", item.secure ? 0.0 : item.weight);
+    out << "  " << (item.secure ? "✓ " : "✗ ") << item.setting << "\n      " << item.description
+        << (item.secure ? "" : std::string("  (+") + weight + ")") << "\n";
+  }
+  const double score = exposure_score(items);
+  char score_text[16];
+  std::snprintf(score_text, sizeof score_text, "%.1f", score);
+  const char* level = score < 2.0   ? "OK"
+                      : score < 5.0 ? "MEDIUM"
+                      : score < 9.0 ? "EXPOSED"
+                                    : "UNSAFE";
+  out << "\n→ Overall exposure level: " << score_text << " " << level << "\n";
+  return out.str();
+}
+
+}  // namespace pgguard::sandbox

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <linux/filter.h>
+#include <seccomp.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/profile.hpp"
+
+namespace pgguard::sandbox {
+
+// System calls that kill the process whatever the profile says: each one changes the
+// kernel, the mount or namespace view, another process, or bypasses seccomp itself.
+std::span<const std::string_view> always_killed_syscalls();
+bool is_always_killed(std::string_view name);
+
+// System calls the launcher makes after loading the filter (read back, error report, exec);
+// a profile that does not allow them is refused unless its default action is 'log'.
+std::span<const std::string_view> launcher_syscalls();
+
+// clone(2) flags that would create namespaces; clone with any of them is refused.
+constexpr unsigned long long kNamespaceCloneFlags = 0x00020000ULL    /* CLONE_NEWNS */
+                                                    | 0x02000000ULL  /* CLONE_NEWCGROUP */
+                                                    | 0x04000000ULL  /* CLONE_NEWUTS */
+                                                    | 0x08000000ULL  /* CLONE_NEWIPC */
+                                                    | 0x10000000ULL  /* CLONE_NEWUSER */
+                                                    | 0x20000000ULL  /* CLONE_NEWPID */
+                                                    | 0x40000000ULL; /* CLONE_NEWNET */
+
+// The native syscall number, or a negative value when libseccomp does not know the name for
+// this architecture.
+int resolve_syscall(std::string_view name);
+
+// The effective seccomp policy of a profile: groups expanded, sorted, special cases split off.
+struct SeccompPolicy {
+  SeccompDefault default_action = SeccompDefault::errno_eperm;
+  std::vector<std::string> allowed;         // allowed unconditionally
+  bool clone_without_namespaces = false;    // clone allowed when no namespace flag is set
+  std::vector<std::string> killed;          // always-killed names this libseccomp knows
+  std::vector<std::string> killed_unknown;  // names libseccomp cannot resolve: default action
+  std::vector<std::string> enosys{"clone3"};
+
+  // Stable text from which the BPF-file hash is computed: any change of the effective policy,
+  // of the architecture or of the libseccomp version changes it.
+  std::string canonical_text() const;
+  std::string digest() const;
+};
+
+SeccompPolicy make_seccomp_policy(const Profile& profile);
+
+struct BpfProgram {
+  std::vector<sock_filter> instructions;
+};
+
+// Compiles with libseccomp (allowlist, binary-tree optimisation, native arch only).
+BpfProgram compile_seccomp(const SeccompPolicy& policy);
+
+// The BPF file: a text header (format, arch, libseccomp version, policy digest, program
+// digest, instruction count), an empty line, then the raw sock_filter array.
+void write_bpf_file(const std::string& path, const SeccompPolicy& policy, const BpfProgram& program,
+                    const std::string& profile_file);
+std::string bpf_file_contents(const SeccompPolicy& policy, const BpfProgram& program,
+                              const std::string& profile_file);
+// Verifies the header against `policy` and the program against its digest; a stale or
+// tampered file throws Error(bad_input). `path` is only used in messages.
+BpfProgram parse_bpf_file(std::string_view contents, const SeccompPolicy& policy,
+                          const std::string& path);
+// Opens without following links, requires an owner of root or the caller and no group or
+// other write permission, then parses.
+BpfProgram read_bpf_file(const std::string& path, const SeccompPolicy& policy);
+
+// seccomp(SECCOMP_SET_MODE_FILTER) with the program; needs no_new_privs.
+void load_seccomp(const BpfProgram& program);
+
+std::string native_arch_name();
+std::string libseccomp_version();
+
+}  // namespace pgguard::sandbox

@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+# Shared set-up of the sandbox integration tests: prerequisites, a temp dir under
+# /tmp/pgguard-sbtest-*, cleanup on every exit, and pass/fail bookkeeping.
+SB_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../../../lib/require.sh
+source "$SB_TESTS/../../lib/require.sh"
+# shellcheck source=pg.sh
+source "$SB_TESTS/lib/pg.sh"
+# shellcheck source=render.sh
+source "$SB_TESTS/lib/render.sh"
+# shellcheck disable=SC2034 # used by the test scripts that source this file
+SB_PROFILES=$SB_TESTS/profiles
+
+SB_CLEANUPS=()
+sb_on_exit() { SB_CLEANUPS+=("$*"); }
+sb_run_cleanups() {
+  local i
+  for ((i = ${#SB_CLEANUPS[@]} - 1; i >= 0; i--)); do
+    eval "${SB_CLEANUPS[i]}" >/dev/null 2>&1 || true
+  done
+}
+trap sb_run_cleanups EXIT
+
+SB_FAILURES=0
+sb_fail() {
+  echo "FAIL: $*" >&2
+  SB_FAILURES=$((SB_FAILURES + 1))
+}
+sb_pass() { echo "ok: $*"; }
+sb_check() {  # DESCRIPTION COMMAND...: pass if COMMAND succeeds
+  local what=$1
+  shift
+  if "$@"; then sb_pass "$what"; else sb_fail "$what"; fi
+}
+sb_finish() {
+  if ((SB_FAILURES > 0)); then
+    echo "$SB_FAILURES check(s) failed" >&2
+    exit 1
+  fi
+  echo "all checks passed"
+  exit 0
+}
+
+# sb_setup LAUNCHER: check prerequisites, make the work dir.
+sb_setup() {
+  SB_LAUNCH=${1:?usage: $0 PGGUARD_LAUNCH ...}
+  require_root
+  [ -x "$SB_LAUNCH" ] || missing_prerequisite "launcher $SB_LAUNCH (build pgguard-launch)"
+  getent passwd postgres >/dev/null || missing_prerequisite "user postgres (apt-get install postgresql-15)"
+  SB_WORK=$(mktemp -d /tmp/pgguard-sbtest-XXXXXX)
+  chmod 755 "$SB_WORK"
+  sb_on_exit "rm -rf '$SB_WORK'"
+  SB_SOCK=$SB_WORK/run
+  install -d -o postgres -g postgres -m 755 "$SB_SOCK"
+}
+
+sb_require_postgres() {
+  [ -x "$SB_PGBIN/postgres" ] || missing_prerequisite "PostgreSQL 15 ($SB_PGBIN/postgres)"
+}
+
+# Expected /proc/PID/status of an unprivileged, fully sandboxed process.
+sb_status_value() {  # PID KEY
+  awk -v key="$2:" '$1 == key { $1 = ""; sub(/^ +/, ""); gsub(/\t/, " "); print }' "/proc/$1/status"
+}
+sb_limit() {  # PID "Max open files": prints "soft hard"
+  awk -v name="$2" 'index($0, name) == 1 { rest = substr($0, length(name) + 1); split(rest, f, " +"); n = 0;
+    for (i in f) if (f[i] != "") v[++n] = f[i]; print v[1], v[2] }' "/proc/$1/limits"
+}
+sb_check_sandboxed() {  # WHAT PID UID GID CAPS_HEX(16 digits, e.g. 0000000000000000)
+  local what=$1 pid=$2 uid=$3 gid=$4 caps=${5:-0000000000000000} key value
+  [ -r "/proc/$pid/status" ] || {
+    sb_fail "$what: pid $pid is gone"
+    return
+  }
+  value=$(sb_status_value "$pid" Uid)
+  [ "$value" = "$uid $uid $uid $uid" ] || sb_fail "$what: Uid is '$value', expected all $uid"
+  value=$(sb_status_value "$pid" Gid)
+  [ "$value" = "$gid $gid $gid $gid" ] || sb_fail "$what: Gid is '$value', expected all $gid"
+  [ "$uid" -ne 0 ] && [ "$gid" -ne 0 ] || sb_fail "$what: uid or gid is 0"
+  value=$(sb_status_value "$pid" Groups)
+  [ -z "$value" ] || sb_fail "$what: supplementary groups '$value', expected none"
+  for key in CapInh CapPrm CapEff CapBnd CapAmb; do
+    value=$(sb_status_value "$pid" "$key")
+    [ "$value" = "$caps" ] || sb_fail "$what: $key is $value, expected $caps"
+  done
+  value=$(sb_status_value "$pid" NoNewPrivs)
+  [ "$value" = 1 ] || sb_fail "$what: NoNewPrivs is '$value', expected 1"
+  value=$(sb_status_value "$pid" Seccomp)
+  [ "$value" = 2 ] || sb_fail "$what: Seccomp is '$value', expected 2 (filter)"
+  sb_pass "$what (pid $pid): uid $uid gid $gid, caps $caps in all five sets, NoNewPrivs 1, Seccomp 2"
+}
+sb_check_limit() {  # WHAT PID "Max open files" "SOFT HARD"
+  local value
+  value=$(sb_limit "$2" "$3")
+  if [ "$value" = "$4" ]; then
+    sb_pass "$1 (pid $2): $3 = $value"
+  else
+    sb_fail "$1 (pid $2): $3 is '$value', expected '$4'"
+  fi
+}
+# Lines a sandbox denial leaves in a log: EPERM/EACCES texts and SIGSYS deaths.
+sb_denial_lines() {  # FILE...
+  grep -hiE 'permission denied|operation not permitted|bad system call|signal 31|SIGSYS' "$@" || true
+}
+
+# Seccomp LOG records (audit type 1326) reach the kernel log when no audit daemon runs.
+# The ring buffer wraps, so a mark is the timestamp of the last line, not a line count.
+# sb_kmsg_mark prints it; sb_seccomp_logged MARK UID prints "count syscall-name (nr) comm"
+# for every record of UID after MARK.
+sb_kmsg_mark() { dmesg 2>/dev/null | tail -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+sb_syscall_name() {  # NUMBER
+  awk -v nr="$1" '$1 == "#define" && $3 == nr { sub(/^__NR_/, "", $2); print $2; exit }' \
+    /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+}
+sb_seccomp_logged() {  # MARK UID
+  local line number
+  sleep 1  # kauditd prints asynchronously
+  dmesg 2>/dev/null | awk -v mark="${1:-0}" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t);
+      if (t + 0 > mark + 0) print }' | grep 'type=1326' | grep " uid=$2 " |
+    while read -r line; do
+      number=$(sed -n 's/.* syscall=\([0-9]*\) .*/\1/p' <<<"$line")
+      echo "$(sb_syscall_name "$number") (nr $number) $(grep -o 'comm="[^"]*"' <<<"$line")"
+    done | sort | uniq -c
+}

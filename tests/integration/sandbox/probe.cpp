@@ -1,0 +1,382 @@
+// Sandbox probe: run under pgguard-launch with a profile, it attempts what the profile must
+// forbid. Modes:
+//   probe killed NAME     make syscall NAME of the always-killed list (all arguments -1, so
+//                         it would fail harmlessly even unsandboxed); the sandbox must kill
+//                         the process with SIGSYS, so returning at all exits 1
+//   probe x32             getpid through the x32 ABI (number | 0x40000000): must be killed
+//   probe int80           getpid through `int 0x80` (i386 entry): must be killed
+//   probe status          print identity, capability, no_new_privs and seccomp lines of
+//                         /proc/self/status (for setuid and file-capability copies of this
+//                         binary: their privileges must not take effect)
+//   probe denials [--outside DIR]... [--bind-port P] [--connect-port P]
+//                         try every in-process forbidden operation, print one line per
+//                         attempt and "attempts N, denied M"; exit 0 only if all denied
+// The test driving it is sandbox_probe.sh.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/prctl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+struct KilledSyscall {
+  std::string_view name;
+  long number;
+};
+
+// The always-killed list of docs/sandbox.md, as far as this libc's headers number it.
+constexpr std::array killed_syscalls{
+    KilledSyscall{"ptrace", SYS_ptrace},
+    KilledSyscall{"process_vm_readv", SYS_process_vm_readv},
+    KilledSyscall{"process_vm_writev", SYS_process_vm_writev},
+    KilledSyscall{"pidfd_getfd", SYS_pidfd_getfd},
+    KilledSyscall{"kcmp", SYS_kcmp},
+    KilledSyscall{"bpf", SYS_bpf},
+    KilledSyscall{"perf_event_open", SYS_perf_event_open},
+    KilledSyscall{"userfaultfd", SYS_userfaultfd},
+    KilledSyscall{"kexec_load", SYS_kexec_load},
+    KilledSyscall{"kexec_file_load", SYS_kexec_file_load},
+    KilledSyscall{"init_module", SYS_init_module},
+    KilledSyscall{"finit_module", SYS_finit_module},
+    KilledSyscall{"delete_module", SYS_delete_module},
+    KilledSyscall{"iopl", SYS_iopl},
+    KilledSyscall{"ioperm", SYS_ioperm},
+    KilledSyscall{"reboot", SYS_reboot},
+    KilledSyscall{"swapon", SYS_swapon},
+    KilledSyscall{"swapoff", SYS_swapoff},
+    KilledSyscall{"acct", SYS_acct},
+    KilledSyscall{"syslog", SYS_syslog},
+    KilledSyscall{"vhangup", SYS_vhangup},
+    KilledSyscall{"mount", SYS_mount},
+    KilledSyscall{"umount2", SYS_umount2},
+    KilledSyscall{"pivot_root", SYS_pivot_root},
+    KilledSyscall{"chroot", SYS_chroot},
+    KilledSyscall{"unshare", SYS_unshare},
+    KilledSyscall{"setns", SYS_setns},
+    KilledSyscall{"fsopen", SYS_fsopen},
+    KilledSyscall{"fsconfig", SYS_fsconfig},
+    KilledSyscall{"fsmount", SYS_fsmount},
+    KilledSyscall{"fspick", SYS_fspick},
+    KilledSyscall{"move_mount", SYS_move_mount},
+    KilledSyscall{"open_tree", SYS_open_tree},
+    KilledSyscall{"mount_setattr", SYS_mount_setattr},
+    KilledSyscall{"open_by_handle_at", SYS_open_by_handle_at},
+    KilledSyscall{"name_to_handle_at", SYS_name_to_handle_at},
+    KilledSyscall{"quotactl", SYS_quotactl},
+    KilledSyscall{"quotactl_fd", SYS_quotactl_fd},
+    KilledSyscall{"keyctl", SYS_keyctl},
+    KilledSyscall{"add_key", SYS_add_key},
+    KilledSyscall{"request_key", SYS_request_key},
+    KilledSyscall{"io_uring_setup", SYS_io_uring_setup},
+    KilledSyscall{"io_uring_enter", SYS_io_uring_enter},
+    KilledSyscall{"io_uring_register", SYS_io_uring_register},
+    KilledSyscall{"settimeofday", SYS_settimeofday},
+    KilledSyscall{"clock_settime", SYS_clock_settime},
+    KilledSyscall{"clock_adjtime", SYS_clock_adjtime},
+    KilledSyscall{"sethostname", SYS_sethostname},
+    KilledSyscall{"setdomainname", SYS_setdomainname},
+};
+
+int list_killed() {
+  for (const KilledSyscall& entry : killed_syscalls) {
+    std::cout << entry.name << '\n';
+  }
+  return 0;
+}
+
+// Every argument is -1: an invalid fd, pointer, pid, magic, length or request for each call
+// of the list, so an unsandboxed run fails with EBADF/EFAULT/EINVAL and changes nothing.
+int call_killed(std::string_view name) {
+  for (const KilledSyscall& entry : killed_syscalls) {
+    if (entry.name == name) {
+      const long result = syscall(entry.number, -1L, -1L, -1L, -1L, -1L, -1L);
+      const int saved = errno;
+      std::cout << "NOT KILLED: " << name << " returned " << result << " ("
+                << (result == -1 ? std::strerror(saved) : "success") << ")\n";
+      return 1;
+    }
+  }
+  std::cerr << "probe: unknown killed syscall " << name << '\n';
+  return 2;
+}
+
+constexpr long x32_syscall_bit = 0x40000000L;
+
+int call_x32() {
+  const long result = syscall(x32_syscall_bit | SYS_getpid);
+  std::cout << "NOT KILLED: x32 getpid returned " << result << '\n';
+  return 1;
+}
+
+int call_int80() {
+  constexpr long i386_getpid = 20;
+  long result = i386_getpid;
+  asm volatile("int $0x80" : "+a"(result) : : "memory");
+  std::cout << "NOT KILLED: int 0x80 getpid returned " << result << '\n';
+  return 1;
+}
+
+int print_status() {
+  std::ifstream status("/proc/self/status");
+  if (!status) {
+    std::cerr << "probe: cannot read /proc/self/status: " << std::strerror(errno) << '\n';
+    return 2;
+  }
+  std::string line;
+  while (std::getline(status, line)) {
+    for (std::string_view key : {"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:",
+                                 "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"}) {
+      if (line.starts_with(key)) {
+        std::cout << line << '\n';
+      }
+    }
+  }
+  return 0;
+}
+
+class Tally {
+ public:
+  // `succeeded`: the forbidden operation took effect. `detail` says how it was refused.
+  void record(const std::string& what, bool succeeded, const std::string& detail) {
+    ++attempts_;
+    if (succeeded) {
+      std::cout << "ALLOWED " << what << ": " << detail << '\n';
+    } else {
+      ++denied_;
+      std::cout << "denied  " << what << ": " << detail << '\n';
+    }
+  }
+  // For calls that return -1 and set errno when refused.
+  void record_call(const std::string& what, long result) {
+    const int saved = errno;
+    record(what, result != -1,
+           result == -1 ? std::strerror(saved) : "returned " + std::to_string(result));
+  }
+  int finish() const {
+    std::cout << "attempts " << attempts_ << ", denied " << denied_ << '\n';
+    return attempts_ > 0 && attempts_ == denied_ ? 0 : 1;
+  }
+
+ private:
+  int attempts_ = 0;
+  int denied_ = 0;
+};
+
+void try_identity(Tally& tally) {
+  tally.record_call("setuid(0)", setuid(0));
+  tally.record_call("setresuid(0,0,0)", setresuid(0, 0, 0));
+  tally.record_call("setgid(0)", setgid(0));
+  const gid_t root_group = 0;
+  tally.record_call("setgroups({0})", setgroups(1, &root_group));
+}
+
+void try_capabilities(Tally& tally) {
+  __user_cap_header_struct header{};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  header.pid = 0;
+  std::array<__user_cap_data_struct, 2> all{};
+  for (auto& half : all) {
+    half.effective = half.permitted = half.inheritable = ~0U;
+  }
+  tally.record_call("capset(all capabilities)", syscall(SYS_capset, &header, all.data()));
+  tally.record_call("prctl(PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN)",
+                    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0));
+  tally.record_call("prctl(PR_SET_SECUREBITS, 0)", prctl(PR_SET_SECUREBITS, 0, 0, 0, 0));
+  // no_new_privs cannot be cleared once set: the kernel answers EINVAL.
+  tally.record_call("prctl(PR_SET_NO_NEW_PRIVS, 0)", prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0));
+}
+
+void try_rlimits(Tally& tally) {
+  for (auto [resource, name] :
+       {std::pair{RLIMIT_NOFILE, "NOFILE"}, std::pair{RLIMIT_NPROC, "NPROC"},
+        std::pair{RLIMIT_CORE, "CORE"}, std::pair{RLIMIT_CPU, "CPU"}}) {
+    rlimit limit{};
+    if (getrlimit(resource, &limit) != 0) {
+      tally.record(std::string("getrlimit ") + name, true, "getrlimit failed");
+      continue;
+    }
+    if (limit.rlim_max == RLIM_INFINITY) {
+      continue;  // nothing above unlimited: the profile does not bound this one
+    }
+    rlimit raised = limit;
+    raised.rlim_max = limit.rlim_max + 1;
+    raised.rlim_cur = limit.rlim_cur;
+    tally.record_call(
+        std::string("raise hard RLIMIT_") + name + " to " + std::to_string(raised.rlim_max),
+        setrlimit(resource, &raised));
+  }
+  tally.record_call("setpriority(-10)", setpriority(PRIO_PROCESS, 0, -10));
+  sched_param param{};
+  param.sched_priority = 1;
+  tally.record_call("sched_setscheduler(SCHED_FIFO)", sched_setscheduler(0, SCHED_FIFO, &param));
+}
+
+void try_namespaces(Tally& tally) {
+  for (auto [flag, name] :
+       {std::pair{CLONE_NEWUSER, "CLONE_NEWUSER"}, std::pair{CLONE_NEWNET, "CLONE_NEWNET"},
+        std::pair{CLONE_NEWNS, "CLONE_NEWNS"}}) {
+    const long child = syscall(SYS_clone, static_cast<long>(flag) | SIGCHLD, 0L, 0L, 0L, 0L);
+    if (child == 0) {
+      _exit(0);
+    }
+    const int saved = errno;
+    if (child > 0) {
+      waitpid(static_cast<pid_t>(child), nullptr, 0);
+    }
+    errno = saved;
+    tally.record_call(std::string("clone(") + name + ")", child);
+  }
+  // clone3's flags live in memory seccomp cannot read, so it must be answered with ENOSYS.
+  struct {
+    std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  } args{CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0};
+  const long child = syscall(SYS_clone3, &args, sizeof args);
+  if (child == 0) {
+    _exit(0);
+  }
+  const int saved = errno;
+  if (child > 0) {
+    waitpid(static_cast<pid_t>(child), nullptr, 0);
+  }
+  tally.record("clone3(CLONE_NEWUSER)", child != -1 || saved != ENOSYS,
+               child == -1 ? std::strerror(saved) : "returned " + std::to_string(child));
+}
+
+void try_writes(Tally& tally, const std::vector<std::string>& outside) {
+  for (const std::string& dir : outside) {
+    const std::string file = dir + "/pgguard-probe-" + std::to_string(getpid());
+    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    const int saved = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(file.c_str());
+    }
+    errno = saved;
+    tally.record_call("create " + file, fd);
+    const std::string subdir = file + ".d";
+    const int made = mkdir(subdir.c_str(), 0700);
+    if (made == 0) {
+      rmdir(subdir.c_str());
+    }
+    tally.record_call("mkdir " + subdir, made);
+  }
+}
+
+sockaddr_in loopback(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+void try_network(Tally& tally, int bind_port, int connect_port) {
+  if (bind_port > 0) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      tally.record_call("socket for bind", fd);
+    } else {
+      const sockaddr_in address = loopback(bind_port);
+      const int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      tally.record_call("bind 127.0.0.1:" + std::to_string(bind_port),
+                        bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address));
+      close(fd);
+    }
+  }
+  if (connect_port > 0) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      tally.record_call("socket for connect", fd);
+    } else {
+      const sockaddr_in address = loopback(connect_port);
+      const int result = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+      const int saved = errno;
+      close(fd);
+      // A refused connection is no proof of a policy: the test keeps a listener on the port,
+      // so only EACCES/EPERM (Landlock, seccomp) count as denied.
+      const bool denied = result == -1 && (saved == EACCES || saved == EPERM);
+      tally.record("connect 127.0.0.1:" + std::to_string(connect_port), !denied,
+                   result == -1 ? std::strerror(saved) : "connected");
+    }
+  }
+}
+
+int run_denials(int argc, char** argv) {
+  std::vector<std::string> outside;
+  int bind_port = 0;
+  int connect_port = 0;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view option = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "probe: " << option << " needs a value\n";
+      return 2;
+    }
+    const std::string value = argv[++i];
+    if (option == "--outside") {
+      outside.push_back(value);
+    } else if (option == "--bind-port") {
+      bind_port = std::stoi(value);
+    } else if (option == "--connect-port") {
+      connect_port = std::stoi(value);
+    } else {
+      std::cerr << "probe: unknown option " << option << '\n';
+      return 2;
+    }
+  }
+  Tally tally;
+  try_identity(tally);
+  try_capabilities(tally);
+  try_rlimits(tally);
+  try_namespaces(tally);
+  try_writes(tally, outside);
+  try_network(tally, bind_port, connect_port);
+  return tally.finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view mode = argc > 1 ? argv[1] : "";
+  if (mode == "killed" && argc == 3) {
+    return call_killed(argv[2]);
+  }
+  if (mode == "list-killed") {
+    return list_killed();
+  }
+  if (mode == "x32") {
+    return call_x32();
+  }
+  if (mode == "int80") {
+    return call_int80();
+  }
+  if (mode == "status") {
+    return print_status();
+  }
+  if (mode == "denials") {
+    return run_denials(argc, argv);
+  }
+  std::cerr << "usage: probe killed NAME | list-killed | x32 | int80 | status | denials "
+               "[--outside DIR]... [--bind-port P] [--connect-port P]\n";
+  return 2;
+}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Bad profiles: each must give a clear error naming the profile file and the offending key,
+# exit 2, and must NOT start the target (the target would create a marker file).
+# A stale or tampered precompiled BPF file is refused the same way. A good profile with the
+# same target creates the marker (so the marker check can fail).
+# Usage: sandbox_bad_profiles.sh PGGUARD_LAUNCH
+set -uo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+sb_setup "$1"
+
+MARKERS=$SB_WORK/markers
+install -d -o postgres -g postgres -m 755 "$MARKERS"
+mkdir -p "$SB_WORK/ro/rw"
+
+good_profile() {  # the base every case starts from
+  cat <<EOF
+user = postgres
+group = postgres
+[rlimit]
+nofile = 256:256
+[seccomp]
+group = base
+# touch sets the times of the file it creates.
+allow = utimensat
+[landlock]
+read = /usr
+read = /etc
+write = $MARKERS
+EOF
+}
+
+# expect_refused NAME KEY_IN_MESSAGE PROFILE_TEXT
+expect_refused() {
+  local name=$1 key=$2 profile=$SB_WORK/$1.conf marker=$MARKERS/$1 out rc
+  printf '%s\n' "$3" >"$profile"
+  out=$("$SB_LAUNCH" run --profile "$profile" -- /usr/bin/touch "$marker" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 2 ]; then
+    sb_fail "$name: exit $rc, expected 2 ($out)"
+  elif ! grep -qF "$profile" <<<"$out" || ! grep -qiF "$key" <<<"$out"; then
+    sb_fail "$name: message does not name the file and '$key': $out"
+  elif [ -e "$marker" ]; then
+    sb_fail "$name: the target ran although the profile was refused"
+  else
+    sb_pass "$name: exit 2, target not started: $out"
+  fi
+  out=$("$SB_LAUNCH" check --profile "$profile" 2>&1)
+  rc=$?
+  [ "$rc" -eq 2 ] || sb_fail "$name: check exited $rc, expected 2 ($out)"
+}
+
+# Positive control.
+good_profile >"$SB_WORK/good.conf"
+if "$SB_LAUNCH" run --profile "$SB_WORK/good.conf" -- /usr/bin/touch "$MARKERS/good" &&
+  [ -e "$MARKERS/good" ]; then
+  sb_pass "good profile: the target runs and creates its marker"
+else
+  sb_fail "good profile: the target did not run"
+fi
+
+expect_refused unknown-syscall "not_a_syscall" "$(good_profile)
+[seccomp]
+allow = not_a_syscall"
+expect_refused unknown-group "no-such-group" "$(good_profile | sed 's/^group = base$/group = no-such-group/')"
+expect_refused killed-syscall-allowed "ptrace" "$(good_profile)
+[seccomp]
+allow = ptrace"
+expect_refused unknown-capability "CAP_NOT_REAL" "$(good_profile)
+[capabilities]
+bounding = CAP_NOT_REAL"
+expect_refused forbidden-capability "CAP_SYS_ADMIN" "$(good_profile)
+[capabilities]
+bounding = CAP_SYS_ADMIN"
+expect_refused ambient-not-bounding "ambient" "$(good_profile)
+[capabilities]
+ambient = CAP_NET_RAW"
+expect_refused missing-user "pgguard-no-such-user" "$(good_profile | sed 's/^user = postgres$/user = pgguard-no-such-user/')"
+expect_refused root-user "user" "$(good_profile | sed 's/^user = postgres$/user = root/; /^group = postgres$/d')"
+expect_refused malformed-limit "nofile" "$(good_profile | sed 's/^nofile = 256:256$/nofile = lots/')"
+expect_refused soft-above-hard "nofile" "$(good_profile | sed 's/^nofile = 256:256$/nofile = 512:256/')"
+expect_refused writable-under-readonly "$SB_WORK/ro/rw" "$(good_profile)
+[landlock]
+read = $SB_WORK/ro
+write = $SB_WORK/ro/rw"
+expect_refused unknown-key "frobnicate" "frobnicate = 1
+$(good_profile)"
+expect_refused unknown-default-action "default_action" "$(good_profile)
+[seccomp]
+default_action = allow"
+
+# A precompiled filter that does not match the profile, or was tampered with.
+good_profile >"$SB_WORK/bpf.conf"
+"$SB_LAUNCH" compile --profile "$SB_WORK/bpf.conf" --output "$SB_WORK/good.bpf" >/dev/null ||
+  sb_fail "compile a filter"
+printf '\n[seccomp]\nallow = uname\n' >>"$SB_WORK/bpf.conf"
+out=$("$SB_LAUNCH" run --profile "$SB_WORK/bpf.conf" --seccomp-bpf "$SB_WORK/good.bpf" -- \
+  /usr/bin/touch "$MARKERS/stale-bpf" 2>&1)
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$MARKERS/stale-bpf" ] && sb_pass "stale BPF file refused: $out" ||
+  sb_fail "stale BPF file: exit $rc, marker $(ls "$MARKERS")"
+good_profile >"$SB_WORK/bpf.conf"
+cp "$SB_WORK/good.bpf" "$SB_WORK/tampered.bpf"
+size=$(stat -c %s "$SB_WORK/tampered.bpf")
+# Flip one byte of the last instruction (the program, not the header).
+printf '\x01' | dd of="$SB_WORK/tampered.bpf" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+out=$("$SB_LAUNCH" run --profile "$SB_WORK/bpf.conf" --seccomp-bpf "$SB_WORK/tampered.bpf" -- \
+  /usr/bin/touch "$MARKERS/tampered-bpf" 2>&1)
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$MARKERS/tampered-bpf" ] && sb_pass "tampered BPF file refused: $out" ||
+  sb_fail "tampered BPF file: exit $rc"
+sb_finish

@@ -1,0 +1,148 @@
+#!/bin/bash
+# The probe (probe.cpp) under EACH shipped profile attempts every forbidden operation:
+#   - each syscall of the always-killed list, x32 and int 0x80 entry: the process must die
+#     of SIGSYS (one launch per attempt, so profiles without fork are covered too);
+#   - setuid(0) and friends, capset/ambient raise/securebits/no_new_privs, raising hard
+#     rlimits and the priority, namespace flags on clone and clone3, writes outside the
+#     allowed dirs, bind and connect to a TCP port outside the profile (a listener waits
+#     there, so only a policy can refuse): each must fail (probe's own tally);
+#   - exec of a setuid-root copy and of a file-capability copy of the probe: neither may
+#     gain uid 0 or any capability beyond the profile's ambient set.
+# Prints "attempts N, denied M" and fails if any attempt succeeded.
+# Usage: sandbox_probe.sh PGGUARD_LAUNCH PROBE
+set -uo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+sb_setup "$1"
+PROBE_BIN=${2:?usage: $0 PGGUARD_LAUNCH PROBE}
+[ -x "$PROBE_BIN" ] || missing_prerequisite "probe binary $PROBE_BIN"
+require_command setcap getcap /usr/bin/python3
+
+BIND_PORT=55499     # in no profile
+CONNECT_PORT=55498  # in no profile; a root listener waits there
+PROBE_DIR=$SB_WORK/probe
+OUTSIDE=$SB_WORK/outside  # world-writable: only Landlock can refuse a write here
+mkdir -p "$PROBE_DIR" "$OUTSIDE"
+chmod 755 "$PROBE_DIR"
+chmod 1777 "$OUTSIDE"
+install -m 755 "$PROBE_BIN" "$PROBE_DIR/probe"
+install -m 4755 -o root "$PROBE_BIN" "$PROBE_DIR/probe-setuid"
+# +ep: the kernel refuses the exec (EPERM) when the bounding set cannot supply every file
+# capability; +p: the exec succeeds and no_new_privs and the bounding set must keep the
+# capabilities out. Either way no capability may be gained.
+install -m 755 "$PROBE_BIN" "$PROBE_DIR/probe-filecaps"
+install -m 755 "$PROBE_BIN" "$PROBE_DIR/probe-filecaps-p"
+setcap 'cap_sys_admin,cap_net_admin,cap_dac_override+ep' "$PROBE_DIR/probe-filecaps" &&
+  setcap 'cap_sys_admin,cap_dac_override,cap_setuid+p' "$PROBE_DIR/probe-filecaps-p" ||
+  missing_prerequisite "file capabilities on $SB_WORK's filesystem"
+getcap "$PROBE_DIR/probe-filecaps" | grep -q cap_sys_admin ||
+  missing_prerequisite "file capabilities on $SB_WORK's filesystem"
+
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.close()
+' "$CONNECT_PORT" &
+LISTENER=$!
+sb_on_exit "kill $LISTENER"
+
+# Every profile template, rendered with dirs of its own; the probe dir is added as read-only.
+declare -A PROFILE_USER=([vip-helper]=nobody [support-agent]=nobody)
+declare -A PROFILE_CAPS=([vip-helper]=0000000000003000)  # CAP_NET_ADMIN | CAP_NET_RAW
+render_for_probe() {  # NAME
+  local name=$1 dir=$SB_WORK/$1 user=${PROFILE_USER[$1]:-postgres}
+  mkdir -p "$dir"/{data,run,log,archive,scratch,conf}
+  chown "$user:" "$dir"/{data,run,log,archive,scratch}
+  mkdir -p "$dir/sock"
+  chown "$user:" "$dir/sock"
+  sb_render "$SB_PROFILES/$name.conf.in" "$dir/profile.conf" USER="$user" \
+    GROUP="$(id -gn "$user")" DATA_DIR="$dir/data" SOCKET_DIR="$dir/sock" RUN_DIR="$dir/run" \
+    LOG_DIR="$dir/log" ARCHIVE_DIR="$dir/archive" SCRATCH_DIR="$dir/scratch" \
+    CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 CONNECT_PORTS=55492 NICE=10 || return 1
+  printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\n' "$PROBE_DIR" >>"$dir/profile.conf"
+}
+
+ATTEMPTS=0
+DENIED=0
+attempt() {  # DESCRIPTION DENIED(0/1) [DETAIL]
+  ATTEMPTS=$((ATTEMPTS + 1))
+  if [ "$2" = 1 ]; then
+    DENIED=$((DENIED + 1))
+  else
+    sb_fail "$1 was NOT denied ${3:-}"
+  fi
+}
+
+mapfile -t KILLED < <("$PROBE_DIR/probe" list-killed)
+[ "${#KILLED[@]}" -ge 40 ] || sb_fail "probe lists only ${#KILLED[@]} killed syscalls"
+
+for template in "$SB_PROFILES"/*.conf.in; do
+  name=$(basename "$template" .conf.in)
+  render_for_probe "$name" || {
+    sb_fail "render $name"
+    continue
+  }
+  profile=$SB_WORK/$name/profile.conf
+  user=${PROFILE_USER[$name]:-postgres}
+  caps=${PROFILE_CAPS[$name]:-0000000000000000}
+  before_attempts=$ATTEMPTS before_denied=$DENIED
+  run() { "$SB_LAUNCH" run --profile "$profile" -- "$@"; }
+
+  # Positive control: the probe runs at all under this profile.
+  if ! out=$(run "$PROBE_DIR/probe" status 2>&1); then
+    sb_fail "$name: the probe does not even start: $out"
+    continue
+  fi
+
+  for syscall in "${KILLED[@]}" x32 int80; do
+    if [ "$syscall" = x32 ] || [ "$syscall" = int80 ]; then
+      out=$(run "$PROBE_DIR/probe" "$syscall" 2>&1)
+    else
+      out=$(run "$PROBE_DIR/probe" killed "$syscall" 2>&1)
+    fi
+    rc=$?
+    # 128 + SIGSYS (31): killed by seccomp (SECCOMP_RET_KILL_PROCESS).
+    [ "$rc" -eq 159 ] && attempt "$name: $syscall" 1 || attempt "$name: $syscall" 0 "(exit $rc: $out)"
+  done
+
+  out=$(run "$PROBE_DIR/probe" denials --outside "$OUTSIDE" --outside /var/tmp --outside /etc \
+    --outside "$SB_WORK" --bind-port "$BIND_PORT" --connect-port "$CONNECT_PORT" 2>&1)
+  rc=$?
+  n=$(sed -n 's/^attempts \([0-9]*\), denied \([0-9]*\)$/\1 \2/p' <<<"$out")
+  if [ -z "$n" ]; then
+    sb_fail "$name: probe denials gave no tally (exit $rc): $out"
+  else
+    read -r probe_attempts probe_denied <<<"$n"
+    ATTEMPTS=$((ATTEMPTS + probe_attempts))
+    DENIED=$((DENIED + probe_denied))
+    if [ "$rc" -ne 0 ] || [ "$probe_attempts" -ne "$probe_denied" ]; then
+      grep '^ALLOWED' <<<"$out" >&2
+      sb_fail "$name: in-process forbidden operations succeeded"
+    fi
+  fi
+
+  for copy in probe-setuid probe-filecaps probe-filecaps-p; do
+    out=$(run "$PROBE_DIR/$copy" status 2>&1)
+    if [ "$copy" = probe-filecaps ] && grep -q "exec $PROBE_DIR/$copy: Operation not permitted" <<<"$out"; then
+      attempt "$name: exec $copy" 1  # refused by the kernel: the bounding set lacks its caps
+      continue
+    fi
+    euid=$(awk '$1 == "Uid:" { print $3 }' <<<"$out")
+    capeff=$(awk '$1 == "CapEff:" { print $2 }' <<<"$out")
+    capprm=$(awk '$1 == "CapPrm:" { print $2 }' <<<"$out")
+    # No capability beyond the profile's (exec of a file with capabilities may clear ambient).
+    if [ -n "$euid" ] && [ "$euid" != 0 ] && [ -n "$capeff" ] && [ -n "$capprm" ] &&
+      [ $(((0x$capeff | 0x$capprm) & ~0x$caps)) -eq 0 ]; then
+      attempt "$name: exec $copy" 1
+    else
+      attempt "$name: exec $copy" 0 "(euid '$euid', CapEff '$capeff', CapPrm '$capprm': $out)"
+    fi
+  done
+  echo "$name: attempts $((ATTEMPTS - before_attempts)), denied $((DENIED - before_denied))"
+done
+
+echo "attempts $ATTEMPTS, denied $DENIED"
+[ "$ATTEMPTS" -gt 0 ] && [ "$ATTEMPTS" -eq "$DENIED" ] || sb_fail "$((ATTEMPTS - DENIED)) forbidden operations succeeded"
+sb_finish

@@ -1,0 +1,69 @@
+#include "net/nft_text.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "test_configs.hpp"
+
+using namespace pgguard::net;
+using pgguard::net::test::load_config;
+using pgguard::net::test::source_path;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream stream(path);
+  BOOST_TEST_REQUIRE(stream.good(), "cannot read " << path);
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+// The golden files were reviewed by hand and accepted by `nft -c -f` in a namespace.
+void check_golden(const std::string& config, const std::string& golden) {
+  const auto rendered = render_nft(plan_ruleset(load_config(config)));
+  const auto expected = read_file(source_path(golden));
+  if (rendered != expected) {
+    std::ofstream(golden.substr(golden.rfind('/') + 1) + ".actual") << rendered;
+  }
+  BOOST_TEST(rendered == expected);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(nft_text)
+
+BOOST_AUTO_TEST_CASE(golden_pgpool_dual_stack) {
+  check_golden("docs/examples/isolation.conf", "tests/unit/net/data/pgpool.nft");
+}
+
+BOOST_AUTO_TEST_CASE(golden_postgres_ipv4) {
+  check_golden("tests/unit/net/data/postgres-ipv4.conf", "tests/unit/net/data/postgres-ipv4.nft");
+}
+
+BOOST_AUTO_TEST_CASE(starts_with_an_atomic_replace_of_only_our_table) {
+  const auto text = render_nft(plan_ruleset(load_config("docs/examples/isolation.conf")));
+  const auto first_statement = text.find("\ntable inet secure_postgres\n");
+  BOOST_TEST(first_statement != std::string::npos);
+  BOOST_TEST(text.find("delete table inet secure_postgres\n") > first_statement);
+  BOOST_TEST(text.find("flush ruleset") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(renders_each_match) {
+  BOOST_TEST(render_match(MatchLoopbackInterface{Direction::destination}) == "oif \"lo\"");
+  BOOST_TEST(render_match(MatchAddressInSet{Family::ipv6, Direction::destination, "x6"}) ==
+             "ip6 daddr @x6");
+  BOOST_TEST(render_match(MatchAddressPrefix{Direction::source, Cidr::parse("127.0.0.0/8")}) ==
+             "ip saddr 127.0.0.0/8");
+  BOOST_TEST(render_match(MatchPort{L4Protocol::udp, 9694}) == "udp dport 9694");
+  BOOST_TEST(render_match(MatchPortInSet{L4Protocol::tcp, "p"}) == "tcp dport @p");
+  BOOST_TEST(render_match(MatchIcmpType{Family::ipv6, 135, std::nullopt}) ==
+             "icmpv6 type nd-neighbor-solicit");
+  BOOST_TEST(render_match(MatchConntrackState{kCtStateInvalid}) == "ct state invalid");
+  BOOST_TEST(render_match(MatchReversePathMissing{}) == "fib saddr . iif oif missing");
+  BOOST_TEST(render_match(MatchL4ProtocolOther{L4Protocol::icmpv6}) == "meta l4proto != ipv6-icmp");
+  BOOST_TEST(render_match(MatchL4ProtocolOther{L4Protocol::icmp}) == "meta l4proto != icmp");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

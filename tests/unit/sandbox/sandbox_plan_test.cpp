@@ -1,0 +1,196 @@
+#include "sandbox/sandbox_plan.hpp"
+
+#include <sys/capability.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "test_support.hpp"
+
+using namespace pgguard;
+using namespace pgguard::sandbox;
+using namespace pgguard::sandbox::test;
+
+namespace {
+
+const std::string postgres_profile =
+    "user = postgres\n"
+    "env = PGDATA=/var/vcap/store/postgres/data\n"
+    "env_pass = LANG\n"
+    "[rlimit]\n"
+    "nofile = 1024:4096\n"
+    "nproc = 256:256\n"
+    "[seccomp]\n"
+    "group = base\n"
+    "group = postgres-server\n"
+    "[landlock]\n"
+    "read = /var/vcap/packages/postgres-15\n"
+    "write = /var/vcap/store/postgres\n"
+    "bind_tcp = 5432\n"
+    "[selinux]\n"
+    "context = system_u:system_r:pgguard_postgres_t:s0\n";
+
+const std::string vip_profile =
+    "user = vcap\n"
+    "[capabilities]\n"
+    "bounding = CAP_NET_ADMIN, CAP_NET_RAW\n"
+    "ambient = CAP_NET_ADMIN, CAP_NET_RAW\n"
+    "[seccomp]\n"
+    "group = base\n"
+    "group = vip-helper\n";
+
+Identity identity(uid_t uid, gid_t gid, const std::string& user) {
+  Identity result;
+  result.user = user;
+  result.uid = uid;
+  result.group = user;
+  result.gid = gid;
+  return result;
+}
+
+SandboxPlan plan_of(const std::string& text, HostFacts host = {7, false}) {
+  return make_sandbox_plan(profile_from(text), identity(101, 104, "postgres"), host);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sandbox_plan)
+
+BOOST_AUTO_TEST_CASE(expected_status_of_a_server_profile) {
+  const auto plan = plan_of(postgres_profile);
+  const auto& expected = plan.expected_status;
+  BOOST_TEST((expected.uid == std::array<uid_t, 4>{101, 101, 101, 101}));
+  BOOST_TEST((expected.gid == std::array<gid_t, 4>{104, 104, 104, 104}));
+  BOOST_TEST(expected.groups.empty());
+  BOOST_TEST(expected.cap_inheritable == 0U);
+  BOOST_TEST(expected.cap_permitted == 0U);
+  BOOST_TEST(expected.cap_effective == 0U);
+  BOOST_TEST(expected.cap_bounding == 0U);
+  BOOST_TEST(expected.cap_ambient == 0U);
+  BOOST_TEST(expected.no_new_privs == 1);
+  BOOST_TEST(expected.seccomp == 2);
+  BOOST_TEST(expected.umask == 0077U);
+}
+
+BOOST_AUTO_TEST_CASE(expected_status_of_the_vip_helper) {
+  const auto plan = plan_of(vip_profile);
+  const std::uint64_t net = (1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_RAW);
+  BOOST_TEST(plan.expected_status.cap_ambient == net);
+  BOOST_TEST(plan.expected_status.cap_permitted == net);
+  BOOST_TEST(plan.expected_status.cap_effective == net);
+  BOOST_TEST(plan.expected_status.cap_inheritable == net);
+  BOOST_TEST(plan.expected_status.cap_bounding == net);
+}
+
+BOOST_AUTO_TEST_CASE(landlock_by_abi) {
+  BOOST_TEST(plan_of(postgres_profile, {7, false}).landlock.tcp);
+  BOOST_TEST(plan_of(postgres_profile, {4, false}).landlock.tcp);
+  const auto abi1 = plan_of(postgres_profile, {1, false});  // jammy
+  BOOST_TEST(abi1.landlock.filesystem);
+  BOOST_TEST(!abi1.landlock.tcp);
+  BOOST_REQUIRE(abi1.landlock.notices.size() == 1U);
+  BOOST_TEST(contains(abi1.landlock.notices[0], "ABI 4 needed"));
+  const auto none = plan_of(postgres_profile, {0, false});
+  BOOST_TEST(!none.landlock.filesystem);
+  BOOST_TEST(none.landlock.notices.size() == 1U);
+
+  const std::string required =
+      postgres_profile.substr(0, postgres_profile.find("[selinux]")) + "required = true\n";
+  BOOST_TEST(error_of(
+                 [&] {
+                   plan_of(required, {1, false});
+                 },
+                 ExitCode::unsupported)
+                 .find("landlock.required") != std::string::npos);
+  BOOST_TEST(error_of(
+                 [&] {
+                   plan_of(required, {0, false});
+                 },
+                 ExitCode::unsupported)
+                 .find("no Landlock") != std::string::npos);
+  BOOST_CHECK_NO_THROW(plan_of(required, {4, false}));
+}
+
+BOOST_AUTO_TEST_CASE(landlock_scopes_need_abi_6) {
+  const std::string scoped = postgres_profile.substr(0, postgres_profile.find("[selinux]")) +
+                             "scope = signal, abstract_unix_socket\n";
+  BOOST_TEST(plan_of(scoped, {6, false}).landlock.scoped == 3U);
+  BOOST_TEST(plan_of(postgres_profile, {7, false}).landlock.scoped == 0U);
+  const auto abi5 = plan_of(scoped, {5, false});
+  BOOST_TEST(abi5.landlock.scoped == 0U);
+  BOOST_REQUIRE(abi5.landlock.notices.size() == 1U);
+  BOOST_TEST(contains(abi5.landlock.notices[0], "ABI 6 needed"));
+  BOOST_TEST(contains(explain_plan(plan_of(scoped, {7, false})),
+                      "scope:       abstract_unix_socket signal"));
+  BOOST_TEST(error_of(
+                 [&] {
+                   plan_of(scoped + "required = true\n", {5, false});
+                 },
+                 ExitCode::unsupported)
+                 .find("ABI 6 needed") != std::string::npos);
+  BOOST_TEST(error_of([&] {
+               profile_from(minimal_profile() + "[landlock]\nscope = ptrace\n");
+             }).starts_with("test.profile:5: landlock.scope: expected abstract_unix_socket"));
+}
+
+BOOST_AUTO_TEST_CASE(selinux_by_host) {
+  const auto disabled = plan_of(postgres_profile, {7, false});
+  BOOST_TEST(!disabled.selinux.context);
+  BOOST_REQUIRE(disabled.selinux.notice);
+  BOOST_TEST(contains(*disabled.selinux.notice, "not enabled"));
+  const auto enabled = plan_of(postgres_profile, {7, true});
+  BOOST_REQUIRE(enabled.selinux.context);
+  BOOST_TEST(*enabled.selinux.context == "system_u:system_r:pgguard_postgres_t:s0");
+  BOOST_TEST(!enabled.selinux.notice);
+  const std::string required = postgres_profile + "required = true\n";
+  BOOST_TEST(error_of(
+                 [&] {
+                   plan_of(required, {7, false});
+                 },
+                 ExitCode::unsupported)
+                 .starts_with("test.profile:15: selinux.context: SELinux is not enabled"));
+}
+
+BOOST_AUTO_TEST_CASE(explain_names_everything) {
+  const auto text = explain_plan(plan_of(postgres_profile));
+  BOOST_TEST(contains(text, "user:                 postgres (uid 101)"));
+  BOOST_TEST(contains(text, "supplementary groups: (cleared)"));
+  BOOST_TEST(contains(text, "set  PGDATA=/var/vcap/store/postgres/data"));
+  BOOST_TEST(contains(text, "pass LANG"));
+  BOOST_TEST(contains(text, "bounding:    (none)"));
+  BOOST_TEST(contains(text, "ambient:     (none)"));
+  BOOST_TEST(contains(text, "no_new_privs: 1"));
+  BOOST_TEST(contains(text, "nofile     1024:4096"));
+  BOOST_TEST(contains(text, "core       0:0"));
+  BOOST_TEST(contains(text, "default action: errno (EPERM)"));
+  BOOST_TEST(contains(text, "ENOSYS:         clone3"));
+  BOOST_TEST(contains(text, "clone:          allowed without namespace flags"));
+  BOOST_TEST(contains(text, "ptrace"));
+  BOOST_TEST(contains(text, "kernel ABI 7"));
+  BOOST_TEST(contains(text, "read     /var/vcap/packages/postgres-15"));
+  BOOST_TEST(contains(text, "write    /var/vcap/store/postgres"));
+  BOOST_TEST(contains(text, "bind_tcp:    5432\n"));
+  BOOST_TEST(contains(text, "selinux (not enabled on this host)"));
+  BOOST_TEST(contains(text, "Overall exposure level: "));
+  BOOST_TEST(contains(text, "✗ SELinuxContext="));
+  BOOST_TEST(contains(text, "✓ NoNewPrivileges=yes"));
+}
+
+BOOST_AUTO_TEST_CASE(exposure_reflects_the_profile) {
+  const auto server = exposure_items(plan_of(postgres_profile, {7, true}));
+  BOOST_TEST(exposure_score(server) == 0.0);
+  const auto vip = plan_of(vip_profile, {7, true});
+  const double vip_score = exposure_score(exposure_items(vip));
+  BOOST_TEST(vip_score > 0.0);  // holds capabilities, no Landlock paths named, no SELinux
+  const auto old_kernel = exposure_score(exposure_items(plan_of(postgres_profile, {0, false})));
+  BOOST_TEST(old_kernel > exposure_score(exposure_items(plan_of(postgres_profile, {7, false}))));
+  const auto staging = plan_of(
+      postgres_profile.substr(0, postgres_profile.find("[landlock]")) + "default_action = log\n",
+      {7, true});
+  BOOST_TEST(exposure_score(exposure_items(staging)) > 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,220 @@
+#include "sandbox/seccomp_policy.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bpf_interpreter.hpp"
+#include "test_support.hpp"
+
+using namespace pgguard;
+using namespace pgguard::sandbox;
+using namespace pgguard::sandbox::test;
+
+namespace {
+
+constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr std::uint32_t kKill = SECCOMP_RET_KILL_PROCESS;
+constexpr std::uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
+constexpr std::uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+constexpr std::uint32_t kLog = SECCOMP_RET_LOG;
+constexpr std::uint64_t kCloneNewUser = 0x10000000;
+constexpr std::uint64_t kCloneNewNet = 0x40000000;
+constexpr std::uint64_t kForkFlags = 0x01200011;  // CLONE_CHILD_SETTID|CLEARTID|SIGCHLD
+
+// What the launcher itself needs after loading the filter; every policy below includes it.
+const std::string launcher_allow =
+    "allow = read, write, close, brk, mmap, munmap, futex, execve, exit_group\n";
+
+SeccompPolicy policy_of(const std::string& seccomp_section) {
+  return make_seccomp_policy(
+      profile_from("user = nobody\n[seccomp]\n" + launcher_allow + seccomp_section));
+}
+
+std::uint32_t answer(const BpfProgram& program, const char* name, std::uint64_t arg0 = 0,
+                     std::uint32_t arch = AUDIT_ARCH_X86_64) {
+  const int nr = resolve_syscall(name);
+  BOOST_REQUIRE_MESSAGE(nr >= 0, name);
+  return run_seccomp_bpf(program.instructions, syscall_data(nr, arg0, arch));
+}
+
+// A scratch directory removed at the end of the test.
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
+    char pattern[] = "/tmp/pgl-unit-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
+void spill(const std::string& path, const std::string& contents, mode_t mode = 0644) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+  BOOST_REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(seccomp_policy)
+
+BOOST_AUTO_TEST_CASE(policy_expands_groups_and_splits_special_cases) {
+  const auto policy = policy_of("group = base\nallow = clone, clone3, uname\n");
+  const auto has = [&](const std::vector<std::string>& list, const char* name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  BOOST_TEST(has(policy.allowed, "read"));  // from base
+  BOOST_TEST(has(policy.allowed, "uname"));
+  BOOST_TEST(!has(policy.allowed, "clone"));
+  BOOST_TEST(!has(policy.allowed, "clone3"));
+  BOOST_TEST(policy.clone_without_namespaces);
+  BOOST_TEST(std::is_sorted(policy.allowed.begin(), policy.allowed.end()));
+  BOOST_TEST(has(policy.killed, "ptrace"));
+  BOOST_TEST(has(policy.killed, "unshare"));
+  BOOST_TEST(has(policy.enosys, "clone3"));
+  for (const auto name : always_killed_syscalls()) {
+    BOOST_TEST(!has(policy.allowed, std::string(name).c_str()), name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(allowlist_must_let_the_launcher_finish) {
+  const auto without_execve = profile_from(
+      "user = nobody\n[seccomp]\nallow = read, write, close, brk, mmap, munmap, futex\n"
+      "allow = exit_group\n");
+  BOOST_TEST(error_of([&] { make_seccomp_policy(without_execve); }) ==
+             "test.profile:3: seccomp: the allowlist lacks 'execve', which the launcher itself "
+             "needs after loading the filter (group base has it)");
+  const auto staging =
+      profile_from("user = nobody\n[seccomp]\nallow = read\ndefault_action = log\n");
+  BOOST_CHECK_NO_THROW(make_seccomp_policy(staging));
+}
+
+BOOST_AUTO_TEST_CASE(compiled_filter_answers_as_designed) {
+  const auto policy = policy_of("allow = read, write, exit_group, clone, clone3\n");
+  const auto program = compile_seccomp(policy);
+  BOOST_TEST(answer(program, "read") == kAllow);
+  BOOST_TEST(answer(program, "write") == kAllow);
+  BOOST_TEST(answer(program, "openat") == kEperm);  // default action
+  BOOST_TEST(answer(program, "clone3") == kEnosys);
+  BOOST_TEST(answer(program, "clone", kForkFlags) == kAllow);
+  BOOST_TEST(answer(program, "clone", kForkFlags | kCloneNewUser) == kEperm);
+  BOOST_TEST(answer(program, "clone", kCloneNewNet) == kEperm);
+  for (const auto name : always_killed_syscalls()) {
+    if (resolve_syscall(name) >= 0) {
+      BOOST_TEST(answer(program, std::string(name).c_str()) == kKill, name);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(other_architectures_are_killed) {
+  const auto program = compile_seccomp(policy_of("allow = read, write, exit_group\n"));
+  // i386 entry (int 0x80): write is 4 there, but any number is killed for that arch.
+  BOOST_TEST(run_seccomp_bpf(program.instructions, syscall_data(4, 0, AUDIT_ARCH_I386)) == kKill);
+  // x32: x86_64 audit arch with bit 30 set in the number (read is 0, so x32 read is 0x40000000).
+  BOOST_TEST(run_seccomp_bpf(program.instructions,
+                             syscall_data(0x40000000 | resolve_syscall("read"))) == kKill);
+  BOOST_TEST(answer(program, "read") == kAllow);
+}
+
+BOOST_AUTO_TEST_CASE(namespace_clone_denied_under_every_default) {
+  const auto log_program =
+      compile_seccomp(policy_of("allow = read, clone\ndefault_action = log\n"));
+  BOOST_TEST(answer(log_program, "openat") == kLog);
+  BOOST_TEST(answer(log_program, "clone", kCloneNewUser) == kEperm);
+  BOOST_TEST(answer(log_program, "clone", kForkFlags) == kAllow);
+  BOOST_TEST(answer(log_program, "ptrace") == kKill);
+
+  const auto kill_program =
+      compile_seccomp(policy_of("allow = read\ndefault_action = kill_process\n"));
+  BOOST_TEST(answer(kill_program, "openat") == kKill);
+  BOOST_TEST(answer(kill_program, "clone", kCloneNewUser) == kEperm);
+  BOOST_TEST(answer(kill_program, "clone", kForkFlags) == kKill);  // clone not allowed at all
+  BOOST_TEST(answer(kill_program, "clone3") == kEnosys);
+}
+
+BOOST_AUTO_TEST_CASE(digest_follows_the_effective_policy) {
+  const auto a = policy_of("allow = read, write\n");
+  BOOST_TEST(a.digest() == policy_of("allow = write\nallow = read\n").digest());  // same policy
+  BOOST_TEST(a.digest() != policy_of("allow = read, write, uname\n").digest());
+  BOOST_TEST(a.digest() != policy_of("allow = read, write\ndefault_action = log\n").digest());
+  BOOST_TEST(a.digest().size() == 64U);
+}
+
+BOOST_AUTO_TEST_CASE(bpf_file_round_trip) {
+  ScratchDir scratch;
+  const auto policy = policy_of("group = base\n");
+  const auto program = compile_seccomp(policy);
+  const std::string path = scratch.path + "/postgres.bpf";
+  write_bpf_file(path, policy, program, "postgres.profile");
+  const auto loaded = read_bpf_file(path, policy);
+  BOOST_REQUIRE(loaded.instructions.size() == program.instructions.size());
+  BOOST_TEST(std::memcmp(loaded.instructions.data(), program.instructions.data(),
+                         program.instructions.size() * sizeof(sock_filter)) == 0);
+  struct stat status {};
+  BOOST_REQUIRE(::stat(path.c_str(), &status) == 0);
+  BOOST_TEST((status.st_mode & 0777) == 0644U);
+}
+
+BOOST_AUTO_TEST_CASE(stale_bpf_file_is_refused) {
+  ScratchDir scratch;
+  const auto old_policy = policy_of("allow = read, write\n");
+  const std::string path = scratch.path + "/stale.bpf";
+  write_bpf_file(path, old_policy, compile_seccomp(old_policy), "p");
+  const auto new_policy = policy_of("allow = read, write, uname\n");
+  const auto message = error_of([&] { read_bpf_file(path, new_policy); });
+  BOOST_TEST(message.find("stale") != std::string::npos, message);
+}
+
+BOOST_AUTO_TEST_CASE(tampered_bpf_file_is_refused) {
+  ScratchDir scratch;
+  const auto policy = policy_of("allow = read, write\n");
+  const auto program = compile_seccomp(policy);
+  const std::string good = bpf_file_contents(policy, program, "p");
+  const auto refused = [&](const std::string& contents, mode_t mode = 0644) {
+    const std::string path = scratch.path + "/tampered.bpf";
+    ::unlink(path.c_str());
+    spill(path, contents, mode);
+    return error_of([&] { read_bpf_file(path, policy); });
+  };
+  BOOST_CHECK_NO_THROW(parse_bpf_file(good, policy, "good"));
+
+  // Flip one bit of the last instruction (the program's final return).
+  std::string flipped = good;
+  flipped[flipped.size() - 1] = static_cast<char>(flipped.back() ^ 0x01);
+  BOOST_TEST(refused(flipped).find("tampered: the program does not match its digest") !=
+             std::string::npos);
+  // An instruction appended or removed.
+  BOOST_TEST(refused(good + std::string(8, '\0')).find("tampered") != std::string::npos);
+  BOOST_TEST(refused(good.substr(0, good.size() - 8)).find("tampered") != std::string::npos);
+  // The header's policy hash edited to claim another policy.
+  const auto at = good.find("policy-sha256: ") + 15;
+  std::string edited = good;
+  edited[at] = edited[at] == '0' ? '1' : '0';
+  BOOST_TEST(refused(edited).find("stale") != std::string::npos);
+  // Not our format, or no header at all.
+  BOOST_TEST(refused("\x7f"
+                     "ELF garbage")
+                 .find("no header") != std::string::npos);
+  BOOST_TEST(refused("SOMETHING ELSE\n\n12345678").find("not a pgguard seccomp BPF file") !=
+             std::string::npos);
+  // Another libseccomp version.
+  std::string other_version = good;
+  const auto version_at = other_version.find("libseccomp: ") + 12;
+  other_version.insert(version_at, "9");
+  BOOST_TEST(refused(other_version).find("compiled with libseccomp") != std::string::npos);
+  // A file others could have rewritten.
+  BOOST_TEST(refused(good, 0666).find("writable by group or others") != std::string::npos);
+  // A symlink is not followed.
+  const std::string link = scratch.path + "/link.bpf";
+  spill(scratch.path + "/real.bpf", good);
+  BOOST_REQUIRE(::symlink((scratch.path + "/real.bpf").c_str(), link.c_str()) == 0);
+  BOOST_TEST(error_of([&] { read_bpf_file(link, policy); }).find("cannot open") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
