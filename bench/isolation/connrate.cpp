@@ -31,7 +31,8 @@ namespace {
 
 int serve(int port) {
   const int listener = ::socket(AF_INET6, SOCK_STREAM, 0);
-  if (listener < 0) die("socket");
+  if (listener < 0)
+    die("socket");
   const int off = 0;
   const int on = 1;
   ::setsockopt(listener, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -40,13 +41,16 @@ int serve(int port) {
   address.sin6_family = AF_INET6;
   address.sin6_addr = in6addr_any;
   address.sin6_port = htons(static_cast<uint16_t>(port));
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) die("bind");
-  if (::listen(listener, 4096) != 0) die("listen");
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    die("bind");
+  if (::listen(listener, 4096) != 0)
+    die("listen");
   std::printf("listening\n");
   std::fflush(stdout);
   for (;;) {
     const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connection >= 0) ::close(connection);
+    if (connection >= 0)
+      ::close(connection);
   }
 }
 
@@ -82,12 +86,15 @@ void close_with_reset(int fd) {
 
 int client(const Target& target, double seconds, int inflight) {
   const int poller = ::epoll_create1(EPOLL_CLOEXEC);
-  if (poller < 0) die("epoll_create1");
+  if (poller < 0)
+    die("epoll_create1");
   long completed = 0;
   long failed = 0;
   auto start_one = [&] {
-    const int fd = ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) die("socket");
+    const int fd =
+        ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      die("socket");
     const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&target.address), target.length);
     if (rc != 0 && errno != EINPROGRESS) {
       ++failed;
@@ -97,20 +104,24 @@ int client(const Target& target, double seconds, int inflight) {
     epoll_event event{};
     event.events = EPOLLOUT;
     event.data.fd = fd;
-    if (::epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) != 0) die("epoll_ctl");
+    if (::epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) != 0)
+      die("epoll_ctl");
     return true;
   };
   using Clock = std::chrono::steady_clock;
   const auto begin = Clock::now();
-  const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   int outstanding = 0;
-  for (int i = 0; i < inflight; ++i) outstanding += start_one() ? 1 : 0;
+  for (int i = 0; i < inflight; ++i)
+    outstanding += start_one() ? 1 : 0;
   epoll_event events[256];
   bool stopping = false;
   Clock::time_point finished = end;
   while (outstanding > 0) {
     const int ready = ::epoll_wait(poller, events, 256, 1000);
-    if (ready < 0 && errno != EINTR) die("epoll_wait");
+    if (ready < 0 && errno != EINTR)
+      die("epoll_wait");
     if (!stopping && Clock::now() >= end) {
       stopping = true;
       finished = Clock::now();
@@ -128,9 +139,11 @@ int client(const Target& target, double seconds, int inflight) {
       ::epoll_ctl(poller, EPOLL_CTL_DEL, fd, nullptr);
       close_with_reset(fd);
       --outstanding;
-      if (!stopping && start_one()) ++outstanding;
+      if (!stopping && start_one())
+        ++outstanding;
     }
-    if (ready == 0 && stopping) break;  // dropped SYNs would wait for their retransmits
+    if (ready == 0 && stopping)
+      break;  // dropped SYNs would wait for their retransmits
   }
   const double elapsed = std::chrono::duration<double>(finished - begin).count();
   std::printf("%.0f %ld\n", static_cast<double>(completed) / elapsed, failed);
@@ -140,10 +153,13 @@ int client(const Target& target, double seconds, int inflight) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::string(argv[1]) == "server") return serve(std::atoi(argv[2]));
+  if (argc == 3 && std::string(argv[1]) == "server")
+    return serve(std::atoi(argv[2]));
   if (argc == 6 && std::string(argv[1]) == "client") {
-    return client(parse_target(argv[2], std::atoi(argv[3])), std::atof(argv[4]), std::atoi(argv[5]));
+    return client(parse_target(argv[2], std::atoi(argv[3])), std::atof(argv[4]),
+                  std::atoi(argv[5]));
   }
-  std::fprintf(stderr, "usage: connrate server PORT | connrate client ADDR PORT SECONDS INFLIGHT\n");
+  std::fprintf(stderr,
+               "usage: connrate server PORT | connrate client ADDR PORT SECONDS INFLIGHT\n");
   return 2;
 }

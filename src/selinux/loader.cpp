@@ -18,7 +18,7 @@
 namespace pgguard::selinux {
 namespace {
 
-constexpr std::size_t max_package_size = 64 * 1024 * 1024;
+constexpr std::size_t max_package_size = std::size_t{64} * 1024 * 1024;
 
 std::string read_package(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
