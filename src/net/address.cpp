@@ -242,7 +242,7 @@ std::string Address::to_string() const {
     if (!text.empty() && text.back() != ':') {
       text += ':';
     }
-    std::snprintf(group_text, sizeof group_text, "%x", groups[i]);
+    (void)std::snprintf(group_text, sizeof group_text, "%x", groups[i]);
     text += group_text;
   }
   return text;

@@ -47,6 +47,7 @@ class Address {
   Address previous() const;
 
   friend bool operator==(const Address&, const Address&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
   friend std::strong_ordering operator<=>(const Address&, const Address&) = default;
 
  private:
@@ -79,6 +80,7 @@ class Cidr {
   std::string to_string() const;
 
   friend bool operator==(const Cidr&, const Cidr&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
   friend std::strong_ordering operator<=>(const Cidr&, const Cidr&) = default;
 
  private:

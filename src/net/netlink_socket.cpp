@@ -15,7 +15,7 @@ namespace pgguard::net {
 
 namespace {
 
-constexpr std::size_t kReceiveBufferSize = 256 * 1024;
+constexpr std::size_t kReceiveBufferSize = std::size_t{256} * 1024;
 
 std::string extended_ack_message(const nlmsghdr* header) {
   if ((header->nlmsg_flags & NLM_F_ACK_TLVS) == 0) {
@@ -68,9 +68,9 @@ NetlinkSocket NetlinkSocket::open() {
 }
 
 void NetlinkSocket::send(const void* data, std::size_t size) {
-  if (size > send_buffer_ && size > 200 * 1024) {
+  if (size > send_buffer_ && size > std::size_t{200} * 1024) {
     // The kernel doubles the value; ask for the batch size plus headroom.
-    const int wanted = static_cast<int>(size + 64 * 1024);
+    const int wanted = static_cast<int>(size + std::size_t{64} * 1024);
     if (setsockopt(mnl_socket_get_fd(socket_.get()), SOL_SOCKET, SO_SNDBUFFORCE, &wanted,
                    sizeof wanted) != 0) {
       throw SystemError("cannot raise the netlink send buffer to " + std::to_string(size) +

@@ -14,14 +14,14 @@ namespace pgguard::net {
 namespace {
 
 // The kernel limits a nested attribute to 64 KiB; stay below it with headroom.
-constexpr std::size_t kMaxElementNestBytes = 60 * 1024;
+constexpr std::size_t kMaxElementNestBytes = std::size_t{60} * 1024;
 // Room reserved before building any one message (a full element message is < 64 KiB).
-constexpr std::size_t kMaxMessageBytes = 128 * 1024;
+constexpr std::size_t kMaxMessageBytes = std::size_t{128} * 1024;
 
 class BatchWriter {
  public:
   explicit BatchWriter(std::uint32_t first_sequence) : sequence_(first_sequence) {
-    batch_.bytes.resize(1024 * 1024);
+    batch_.bytes.resize(std::size_t{1024} * 1024);
     batch_.begin_sequence = sequence_;
     auto* header = nftnl_batch_begin(reserve(), sequence_++);
     commit(header);

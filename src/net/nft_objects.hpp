@@ -47,11 +47,13 @@ struct KernelKey {
   const std::uint8_t* data() const { return bytes.data(); }
   std::size_t size() const { return length; }
   Bytes to_bytes() const { return Bytes(bytes.begin(), bytes.begin() + length); }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
   friend auto operator<=>(const KernelKey&, const KernelKey&) = default;
 };
 struct KernelElement {
   KernelKey key;
   bool interval_end = false;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
   friend auto operator<=>(const KernelElement&, const KernelElement&) = default;
 };
 KernelKey kernel_key(const Bytes& bytes);

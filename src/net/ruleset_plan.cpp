@@ -110,6 +110,7 @@ SetPlan interval_set(const std::string& name, Family family,
 
 std::vector<AddressRange> ranges_of(const std::vector<Cidr>& cidrs) {
   std::vector<AddressRange> ranges;
+  ranges.reserve(cidrs.size());
   for (const auto& cidr : cidrs) {
     ranges.push_back(cidr.range());
   }

@@ -24,7 +24,9 @@ std::string dotted(const std::string& path) {
 void per_conf(std::vector<SysctlSetting>& out, const std::vector<std::string>& conf,
               const std::string& family, const std::string& leaf, const std::string& value) {
   for (const auto& entry : conf) {
-    out.push_back({"net/" + family + "/conf/" + entry + "/" + leaf, value});
+    std::string path = "net/" + family;
+    path.append("/conf/").append(entry).append("/").append(leaf);
+    out.push_back({std::move(path), value});
   }
 }
 

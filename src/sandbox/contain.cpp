@@ -66,7 +66,7 @@ class Pidfile {
 };
 
 void notice(const std::string& text) {
-  std::fprintf(stderr, "pgguard-launch: notice: %s\n", text.c_str());
+  (void)std::fprintf(stderr, "pgguard-launch: notice: %s\n", text.c_str());
 }
 
 std::string read_all(int fd) {
@@ -103,7 +103,8 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     }
   }
   for (const auto& directory : split(search, ":")) {
-    const std::string candidate = directory + "/" + command;
+    std::string candidate = directory;
+    candidate.append("/").append(command);
     struct stat status {};
     if (::stat(candidate.c_str(), &status) == 0 && S_ISREG(status.st_mode) &&
         (status.st_mode & 0111) != 0) {

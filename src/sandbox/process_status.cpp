@@ -112,7 +112,7 @@ std::vector<std::string> compare_process_status(const ProcessStatus& expected,
   differ("Seccomp", std::to_string(expected.seccomp), std::to_string(actual.seccomp));
   const auto octal = [](unsigned value) {
     char text[8];
-    std::snprintf(text, sizeof text, "%04o", value);
+    (void)std::snprintf(text, sizeof text, "%04o", value);
     return std::string(text);
   };
   differ("Umask", octal(expected.umask), octal(actual.umask));

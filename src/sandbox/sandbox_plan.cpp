@@ -14,12 +14,13 @@ namespace {
 
 std::string octal(mode_t mode) {
   char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+  (void)std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
   return text;
 }
 
 std::string ports(const std::vector<Sourced<std::uint16_t>>& list) {
   std::vector<std::string> text;
+  text.reserve(list.size());
   for (const auto& port : list) {
     text.push_back(std::to_string(port.value));
   }
@@ -195,7 +196,7 @@ std::string explain_plan(const SandboxPlan& plan) {
   out << "rlimits (soft:hard)\n";
   for (const auto& limit : profile.rlimits) {
     char name[16];
-    std::snprintf(name, sizeof name, "%-10s", limit.value.name.c_str());
+    (void)std::snprintf(name, sizeof name, "%-10s", limit.value.name.c_str());
     out << "  " << name << " " << format_limit_value(limit.value.soft) << ":"
         << format_limit_value(limit.value.hard) << "\n";
   }
@@ -284,13 +285,13 @@ std::string explain_plan(const SandboxPlan& plan) {
   out << "exposure\n";
   for (const auto& item : items) {
     char weight[16];
-    std::snprintf(weight, sizeof weight, "%.1f", item.secure ? 0.0 : item.weight);
+    (void)std::snprintf(weight, sizeof weight, "%.1f", item.secure ? 0.0 : item.weight);
     out << "  " << (item.secure ? "✓ " : "✗ ") << item.setting << "\n      " << item.description
         << (item.secure ? "" : std::string("  (+") + weight + ")") << "\n";
   }
   const double score = exposure_score(items);
   char score_text[16];
-  std::snprintf(score_text, sizeof score_text, "%.1f", score);
+  (void)std::snprintf(score_text, sizeof score_text, "%.1f", score);
   const char* level = score < 2.0   ? "OK"
                       : score < 5.0 ? "MEDIUM"
                       : score < 9.0 ? "EXPOSED"

@@ -465,7 +465,7 @@ BpfProgram read_bpf_file(const std::string& path, const SeccompPolicy& policy) {
   if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     refuse(path, "writable by group or others");
   }
-  constexpr std::size_t kMaxSize = 64 * 1024 + BPF_MAXINSNS * sizeof(sock_filter);
+  constexpr std::size_t kMaxSize = std::size_t{64} * 1024 + BPF_MAXINSNS * sizeof(sock_filter);
   if (status.st_size < 0 || static_cast<std::size_t>(status.st_size) > kMaxSize) {
     refuse(path, "too large");
   }

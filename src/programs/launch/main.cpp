@@ -126,10 +126,10 @@ void warn_missing_paths(const Profile& profile) {
     for (const auto& path : *paths) {
       struct stat status {};
       if (::stat(path.value.c_str(), &status) != 0) {
-        std::fprintf(stderr,
-                     "pgguard-launch: warning: %s: %s: '%s' does not exist here; run "
-                     "will refuse to start until it does\n",
-                     path.where.to_string().c_str(), path.key.c_str(), path.value.c_str());
+        (void)std::fprintf(stderr,
+                           "pgguard-launch: warning: %s: %s: '%s' does not exist here; run "
+                           "will refuse to start until it does\n",
+                           path.where.to_string().c_str(), path.key.c_str(), path.value.c_str());
       }
     }
   }
@@ -173,10 +173,10 @@ int main(int argc, char** argv) {
   try {
     return run_command(parse_command_line(argc, argv));
   } catch (const Error& error) {
-    std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
+    (void)std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
     return to_int(error.code());
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
+    (void)std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
     return to_int(ExitCode::system);
   }
 }
