@@ -9,18 +9,11 @@
 #include <variant>
 
 #include "common/error.hpp"
+#include "common/overloaded.hpp"
 
 namespace pgguard::net {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// clang 14 lacks C++20 aggregate deduction; GCC does not need this guide.
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Builds one rule's expressions the way nft does (same expressions, same order, protocol
 // dependencies emitted once), so a table loaded from `show` with `nft -f` verifies in sync.

@@ -2,17 +2,11 @@
 
 #include <sstream>
 
+#include "common/overloaded.hpp"
+
 namespace pgguard::net {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// clang 14 lacks C++20 aggregate deduction; GCC does not need this guide.
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string address_keyword(Family family) {
   return family == Family::ipv4 ? "ip" : "ip6";
