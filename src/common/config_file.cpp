@@ -31,11 +31,19 @@ bool is_valid_key(std::string_view key) {
   return true;
 }
 
+bool is_repeatable(const po::option_description& description) {
+  return dynamic_cast<const po::typed_value<Repeatable>*>(description.semantic().get()) != nullptr;
+}
+
 }  // namespace
+
+void validate(boost::any& value, const std::vector<std::string>& /*tokens*/, Repeatable*, int) {
+  value = Repeatable{};
+}
 
 ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
   ConfigFile file;
-  file.file_name_ = std::move(file_name);
+  file.file_name_ = std::make_shared<const std::string>(std::move(file_name));
   // Rendered files hold up to 100,000 lines: size the containers once.
   file.entries_.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::string section;
@@ -132,25 +140,30 @@ namespace {
 bool validate_whole_keys(const std::vector<Entry>& entries,
                          const std::unordered_map<std::string, std::vector<std::size_t>>& by_key,
                          const po::options_description& schema, po::variables_map& variables) {
-  std::vector<const std::vector<std::size_t>*> keys;
+  std::vector<std::pair<const std::vector<std::size_t>*, bool>> keys;  // (indices, repeatable)
   keys.reserve(by_key.size());
   for (const auto& [key, indices] : by_key) {
-    if (schema.find_nothrow(key, false) == nullptr) {
+    const auto* description = schema.find_nothrow(key, false);
+    if (description == nullptr) {
       return false;
     }
-    keys.push_back(&indices);
+    keys.emplace_back(&indices, is_repeatable(*description));
   }
   // File order of first appearance, as the per-entry pass stores them.
   std::sort(keys.begin(), keys.end(),
-            [](const auto* a, const auto* b) { return a->front() < b->front(); });
+            [](const auto& a, const auto& b) { return a.first->front() < b.first->front(); });
   po::parsed_options parsed(&schema);
   parsed.options.reserve(keys.size());
-  for (const auto* indices : keys) {
+  for (const auto& [indices, repeatable] : keys) {
     po::option option;
     option.string_key = entries[indices->front()].key;
-    option.value.reserve(indices->size());
-    for (const std::size_t index : *indices) {
-      option.value.push_back(entries[index].value);
+    if (repeatable) {
+      option.value.push_back(entries[indices->front()].value);
+    } else {
+      option.value.reserve(indices->size());
+      for (const std::size_t index : *indices) {
+        option.value.push_back(entries[index].value);
+      }
     }
     parsed.options.push_back(std::move(option));
   }

@@ -10,6 +10,15 @@
 
 namespace pgguard::config {
 
+// The value type of a key that may be given any number of times and is read with
+// ConfigFile::all() (with each value's line), never from the variables_map: validate() checks
+// that it is a known key and hands Boost none of its values, which at 100,000 members would
+// all be copied for nothing. Declare it with po::value<config::Repeatable>().
+struct Repeatable {};
+// Found by Boost through argument-dependent lookup; preferred over its generic template
+// (last parameter long).
+void validate(boost::any& value, const std::vector<std::string>& tokens, Repeatable*, int);
+
 struct Entry {
   std::string key;  // "section.name" inside a [section], else "name"
   std::string value;
@@ -28,7 +37,7 @@ class ConfigFile {
   // Throws ConfigError when the file cannot be read.
   static ConfigFile load(const std::string& path);
 
-  const std::string& file_name() const { return file_name_; }
+  const std::string& file_name() const { return *file_name_; }
   const std::vector<Entry>& entries() const { return entries_; }
 
   // Every entry with this key, in file order.
@@ -43,7 +52,8 @@ class ConfigFile {
       const boost::program_options::options_description& schema) const;
 
  private:
-  std::string file_name_;
+  // Shared by every entry's Location.
+  std::shared_ptr<const std::string> file_name_ = std::make_shared<const std::string>();
   std::vector<Entry> entries_;
   // Key -> indices into entries_, in file order: rendered files can hold 100,000 addresses,
   // and every consumer asks for its keys by name.

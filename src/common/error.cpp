@@ -5,10 +5,11 @@
 namespace pgguard {
 
 std::string Location::to_string() const {
+  const std::string name = file ? *file : std::string();
   if (line <= 0) {
-    return file;
+    return name;
   }
-  return file + ":" + std::to_string(line);
+  return name + ":" + std::to_string(line);
 }
 
 ConfigError::ConfigError(const Location& where, const std::string& key, const std::string& message)

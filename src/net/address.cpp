@@ -38,14 +38,17 @@ std::vector<std::string_view> split_keep_empty(std::string_view text, char separ
   }
 }
 
+// Runs once per member of 100,000-line files: no allocation on the way to a valid address.
 std::array<std::uint8_t, 4> parse_ipv4_bytes(std::string_view text) {
-  const auto parts = split_keep_empty(text, '.');
-  if (parts.size() != 4) {
+  if (std::count(text.begin(), text.end(), '.') != 3) {
     throw AddressError("an IPv4 address has exactly four dot-separated decimal octets");
   }
   std::array<std::uint8_t, 4> bytes{};
+  std::size_t start = 0;
   for (std::size_t i = 0; i < 4; ++i) {
-    const auto part = parts[i];
+    const auto end = i < 3 ? text.find('.', start) : text.size();
+    const auto part = text.substr(start, end - start);
+    start = end + 1;
     if (part.empty() || part.size() > 3 ||
         !std::all_of(part.begin(), part.end(), is_decimal_digit)) {
       throw AddressError("IPv4 octet '" + std::string(part) + "' is not a decimal number");

@@ -47,10 +47,28 @@ class Address {
   Address previous() const;
 
   friend bool operator==(const Address&, const Address&) = default;
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
-  friend std::strong_ordering operator<=>(const Address&, const Address&) = default;
+  // Family first (IPv4 before IPv6), then the bytes as two big-endian 64-bit words: the same
+  // order as comparing the bytes, without a memcmp call per comparison (sorting 100,000
+  // members does ~2 million of them).
+  friend std::strong_ordering operator<=>(const Address& a, const Address& b) {
+    if (a.family_ != b.family_) {
+      return a.family_ <=> b.family_;
+    }
+    if (const auto high = a.word(0) <=> b.word(0); high != 0) {
+      return high;
+    }
+    return a.word(1) <=> b.word(1);
+  }
 
  private:
+  std::uint64_t word(std::size_t index) const {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+      value = value << 8 | bytes_[index * 8 + i];
+    }
+    return value;
+  }
+
   Family family_ = Family::ipv4;  // declared first: orders IPv4 before IPv6
   std::array<std::uint8_t, 16> bytes_{};
 };

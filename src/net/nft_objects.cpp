@@ -284,6 +284,9 @@ NftnlSet make_set(const std::string& table, const SetPlan& set, std::uint32_t se
   nftnl_set_set_u32(object.get(), NFTNL_SET_KEY_TYPE, key_type_id(set.key_type));
   nftnl_set_set_u32(object.get(), NFTNL_SET_KEY_LEN,
                     static_cast<std::uint32_t>(key_length(set.key_type)));
+  if (set.capacity != 0) {
+    nftnl_set_set_u32(object.get(), NFTNL_SET_DESC_SIZE, set.capacity);
+  }
   return object;
 }
 
@@ -323,22 +326,15 @@ NftnlRule make_rule(const std::string& table, const std::string& chain, const Ru
   return object;
 }
 
-KernelKey kernel_key(const Bytes& bytes) {
-  KernelKey key;
-  key.length = static_cast<std::uint8_t>(std::min<std::size_t>(bytes.size(), key.bytes.size()));
-  std::copy_n(bytes.begin(), key.length, key.bytes.begin());
-  return key;
-}
-
 std::vector<KernelElement> kernel_elements(const SetPlan& set) {
   std::vector<KernelElement> elements;
   elements.reserve(set.elements.size() * (set.interval ? 2 : 1));
   for (const auto& element : set.elements) {
-    elements.push_back({kernel_key(element.first), false});
+    elements.push_back({element.first, false});
     if (!set.interval) {
       continue;
     }
-    KernelKey end = kernel_key(element.last);
+    SetKey end = element.last;
     bool overflow = true;
     for (auto i = end.size(); i-- > 0;) {
       if (++end.bytes[i] != 0) {

@@ -41,22 +41,12 @@ NftnlRule make_rule(const std::string& table, const std::string& chain, const Ru
 
 // The elements as the kernel stores them: an interval set holds a start key and, unless the
 // range ends at the last address, an "interval end" key one past the range.
-struct KernelKey {
-  std::array<std::uint8_t, 16> bytes{};
-  std::uint8_t length = 0;
-  const std::uint8_t* data() const { return bytes.data(); }
-  std::size_t size() const { return length; }
-  Bytes to_bytes() const { return Bytes(bytes.begin(), bytes.begin() + length); }
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
-  friend auto operator<=>(const KernelKey&, const KernelKey&) = default;
-};
 struct KernelElement {
-  KernelKey key;
+  SetKey key;
   bool interval_end = false;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted operator<=>
   friend auto operator<=>(const KernelElement&, const KernelElement&) = default;
 };
-KernelKey kernel_key(const Bytes& bytes);
 std::vector<KernelElement> kernel_elements(const SetPlan& set);
 
 // The chain's netlink hook number and policy.

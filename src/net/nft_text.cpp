@@ -171,6 +171,9 @@ std::string render_nft(const TablePlan& plan) {
     if (set.interval) {
       out << "\t\tflags interval\n";
     }
+    if (set.capacity != 0) {
+      out << "\t\tsize " << set.capacity << "\n";
+    }
     if (!set.elements.empty()) {
       out << "\t\telements = {";
       for (std::size_t i = 0; i < set.elements.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "net/ruleset_plan.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 
 namespace pgguard::net {
@@ -70,9 +71,9 @@ SetPlan address_set(const std::string& name, Family family, const std::vector<Ad
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     set.elements.reserve(sorted.size());
     for (const auto value : sorted) {
-      const Bytes key{static_cast<std::uint8_t>(value >> 24),
-                      static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 8),
-                      static_cast<std::uint8_t>(value)};
+      const SetKey key{static_cast<std::uint8_t>(value >> 24),
+                       static_cast<std::uint8_t>(value >> 16),
+                       static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
       set.elements.push_back({key, key});
     }
     return set;
@@ -87,8 +88,8 @@ SetPlan address_set(const std::string& name, Family family, const std::vector<Ad
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   set.elements.reserve(sorted.size());
   for (const auto& address : sorted) {
-    Bytes key = address.bytes();
-    set.elements.push_back({key, std::move(key)});
+    const SetKey key(address.data(), address.size());
+    set.elements.push_back({key, key});
   }
   return set;
 }
@@ -103,7 +104,8 @@ SetPlan interval_set(const std::string& name, Family family,
   }
   SetPlan set{name + suffix(family), address_key(family), true, {}};
   for (const auto& range : merge_ranges(std::move(of_family))) {
-    set.elements.push_back({range.first.bytes(), range.last.bytes()});
+    set.elements.push_back({SetKey(range.first.data(), range.first.size()),
+                            SetKey(range.last.data(), range.last.size())});
   }
   return set;
 }
@@ -121,7 +123,7 @@ SetPlan port_set(const std::string& name, std::vector<std::uint16_t> ports) {
   std::sort(ports.begin(), ports.end());
   SetPlan set{name, SetKeyType::inet_service, false, {}};
   for (auto port : ports) {
-    const Bytes key{static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port & 0xff)};
+    const SetKey key{static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port & 0xff)};
     set.elements.push_back({key, key});
   }
   return set;
@@ -352,11 +354,17 @@ std::uint32_t key_type_id(SetKeyType type) {
   return 0;
 }
 
-std::string key_to_string(SetKeyType type, const Bytes& key) {
+SetKey::SetKey(const std::uint8_t* data, std::size_t size)
+    : length(static_cast<std::uint8_t>(std::min(size, kMaxLength))) {
+  std::copy_n(data, length, bytes.begin());
+}
+
+std::string key_to_string(SetKeyType type, const SetKey& key) {
   if (key.size() != key_length(type)) {
     std::string hex = "0x";
     static const char digits[] = "0123456789abcdef";
-    for (auto byte : key) {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      const auto byte = key[i];
       hex += digits[byte >> 4];
       hex += digits[byte & 0xf];
     }
@@ -367,7 +375,7 @@ std::string key_to_string(SetKeyType type, const Bytes& key) {
       return Address::ipv4({key[0], key[1], key[2], key[3]}).to_string();
     case SetKeyType::ipv6_addr: {
       std::array<std::uint8_t, 16> bytes{};
-      std::copy(key.begin(), key.end(), bytes.begin());
+      std::copy_n(key.data(), key.size(), bytes.begin());
       return Address::ipv6(bytes).to_string();
     }
     case SetKeyType::inet_service:
@@ -380,6 +388,11 @@ std::string key_to_string(SetKeyType type, const Bytes& key) {
     }
   }
   return "?";
+}
+
+std::uint32_t set_capacity(std::size_t elements) {
+  constexpr std::size_t kSmallest = 16;
+  return static_cast<std::uint32_t>(std::bit_ceil(std::max(elements, kSmallest)));
 }
 
 const SetPlan* TablePlan::find_set(const std::string& set_name) const {
@@ -423,6 +436,12 @@ TablePlan plan_ruleset(const IsolationConfig& config) {
   plan.sets.push_back(icmp_set("icmp_accept", SetKeyType::icmp_type, kIcmpAcceptTypes));
   plan.sets.push_back(icmp_set("icmpv6_drop", SetKeyType::icmpv6_type, kIcmpv6DropTypes));
   plan.sets.push_back(icmp_set("icmpv6_accept", SetKeyType::icmpv6_type, kIcmpv6AcceptTypes));
+
+  for (auto& set : plan.sets) {
+    if (!set.interval) {
+      set.capacity = set_capacity(set.elements.size());
+    }
+  }
 
   plan.chains.push_back(prerouting_chain());
   plan.chains.push_back(input_chain(config));

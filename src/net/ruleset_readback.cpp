@@ -28,18 +28,17 @@ std::optional<SetKeyType> key_type_from_id(std::uint32_t id) {
   return std::nullopt;
 }
 
-std::string hex(const Bytes& bytes) {
+std::string hex(const SetKey& key) {
   static const char digits[] = "0123456789abcdef";
   std::string text = "0x";
-  for (auto byte : bytes) {
-    text += digits[byte >> 4];
-    text += digits[byte & 0xf];
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    text += digits[key[i] >> 4];
+    text += digits[key[i] & 0xf];
   }
   return text;
 }
 
-std::string key_text(std::optional<SetKeyType> type, const KernelKey& kernel) {
-  const Bytes key = kernel.to_bytes();
+std::string key_text(std::optional<SetKeyType> type, const SetKey& key) {
   if (!type || key.size() != key_length(*type)) {
     return hex(key);
   }
@@ -50,7 +49,7 @@ bool is_address(std::optional<SetKeyType> type) {
   return type == SetKeyType::ipv4_addr || type == SetKeyType::ipv6_addr;
 }
 
-KernelKey minus_one(KernelKey key) {
+SetKey minus_one(SetKey key) {
   for (auto i = key.size(); i-- > 0;) {
     if (key.bytes[i]-- != 0) {
       break;
@@ -59,7 +58,7 @@ KernelKey minus_one(KernelKey key) {
   return key;
 }
 
-bool is_zero(const KernelKey& key) {
+bool is_zero(const SetKey& key) {
   return std::all_of(key.bytes.begin(), key.bytes.begin() + key.length,
                      [](auto byte) { return byte == 0; });
 }
@@ -89,7 +88,7 @@ std::vector<std::string> element_strings(std::uint32_t key_type_id_value, bool i
         strings.push_back(key_text(type, element.key) + " (interval end without start)");
         continue;
       }
-      KernelKey last = element.key;
+      SetKey last = element.key;
       std::fill(last.bytes.begin(), last.bytes.begin() + last.length, 0xff);
       if (i + 1 < elements.size() && elements[i + 1].interval_end) {
         last = minus_one(elements[i + 1].key);
@@ -97,8 +96,7 @@ std::vector<std::string> element_strings(std::uint32_t key_type_id_value, bool i
       }
       if (is_address(type) && element.key.size() == key_length(*type) &&
           last.size() == element.key.size()) {
-        strings.push_back(
-            render_element(*type, true, SetElement{element.key.to_bytes(), last.to_bytes()}));
+        strings.push_back(render_element(*type, true, SetElement{element.key, last}));
       } else {
         strings.push_back(key_text(type, element.key) + "-" + key_text(type, last));
       }
@@ -174,6 +172,8 @@ SetSnapshot describe_set(const nftnl_set* set) {
       nftnl_set_is_set(set, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(set, NFTNL_SET_FLAGS) : 0;
   snapshot.key_type = nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE);
   snapshot.key_length = nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN);
+  snapshot.size =
+      nftnl_set_is_set(set, NFTNL_SET_DESC_SIZE) ? nftnl_set_get_u32(set, NFTNL_SET_DESC_SIZE) : 0;
   return snapshot;
 }
 
@@ -205,7 +205,7 @@ void parse_elements(const nlmsghdr* header, std::vector<KernelElement>& elements
           for_each_nested(field, [&element](const nlattr* value) {
             if (mnl_attr_get_type(value) == NFTA_DATA_VALUE) {
               const auto* data = static_cast<const std::uint8_t*>(mnl_attr_get_payload(value));
-              element.key = kernel_key(Bytes(data, data + mnl_attr_get_payload_len(value)));
+              element.key = SetKey(data, mnl_attr_get_payload_len(value));
             }
           });
         }
@@ -234,7 +234,8 @@ void list_limited(std::vector<std::string>& out, const std::string& prefix,
 std::string describe_set_definition(const SetSnapshot& set) {
   const auto type = key_type_from_id(set.key_type);
   return "type " + (type ? std::string(key_type_name(*type)) : std::to_string(set.key_type)) +
-         ", key length " + std::to_string(set.key_length) + ", flags " + std::to_string(set.flags);
+         ", key length " + std::to_string(set.key_length) + ", flags " + std::to_string(set.flags) +
+         ", size " + std::to_string(set.size);
 }
 
 std::string describe_chain_definition(const ChainSnapshot& chain) {
@@ -416,7 +417,7 @@ bool same_shape(const TableSnapshot& kernel, const TableSnapshot& desired) {
     const auto& a = kernel.sets[i];
     const auto& b = desired.sets[i];
     if (a.name != b.name || a.flags != b.flags || a.key_type != b.key_type ||
-        a.key_length != b.key_length) {
+        a.key_length != b.key_length || a.size != b.size) {
       return false;
     }
   }
@@ -453,7 +454,7 @@ std::vector<std::string> compare_tables(const TableSnapshot& kernel, const Table
     const SetSnapshot& have = *found->second;
     kernel_sets.erase(found);
     if (have.flags != want.flags || have.key_type != want.key_type ||
-        have.key_length != want.key_length) {
+        have.key_length != want.key_length || have.size != want.size) {
       out.push_back("set " + want.name + ": definition is " + describe_set_definition(have) +
                     ", expected " + describe_set_definition(want));
       continue;

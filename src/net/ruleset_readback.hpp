@@ -18,6 +18,7 @@ struct SetSnapshot {
   std::uint32_t flags = 0;
   std::uint32_t key_type = 0;
   std::uint32_t key_length = 0;
+  std::uint32_t size = 0;  // declared size, 0 when none
   // Sorted as the kernel stores them; nft's leading no-op "zero, interval end" left out.
   std::vector<KernelElement> elements;
   friend bool operator==(const SetSnapshot&, const SetSnapshot&) = default;

@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(interval_elements_end_one_past_the_range) {
   BOOST_TEST_REQUIRE(elements.size() == 3u);  // the range ending at the top has no end element
   BOOST_TEST(!elements[0].interval_end);
   BOOST_TEST(elements[1].interval_end);
-  BOOST_TEST((elements[1].key.to_bytes() == Bytes{198, 18, 1, 0}));
+  BOOST_TEST((elements[1].key == SetKey{198, 18, 1, 0}));
   BOOST_TEST(!elements[2].interval_end);
 }
 

@@ -110,9 +110,21 @@ BOOST_AUTO_TEST_CASE(element_drift_is_shown_as_addresses_and_ranges) {
   BOOST_TEST(contains_line(lines, "set clients4: missing element 198.18.64.0/24"));
 }
 
+BOOST_AUTO_TEST_CASE(changed_set_size_is_a_definition_change) {
+  auto kernel = desired();
+  set(kernel, "members4").size = 1024;
+  const auto lines = compare_tables(kernel, desired(), "secure_postgres");
+  BOOST_TEST(contains_line(lines,
+                           "set members4: definition is type ipv4_addr, key length 4, "
+                           "flags 0, size 1024, expected type ipv4_addr, key length 4, "
+                           "flags 0, size 16"));
+  // A refill cannot change a set's size: the table has to be replaced.
+  BOOST_TEST(!same_shape(kernel, desired()));
+}
+
 BOOST_AUTO_TEST_CASE(foreign_objects_and_changed_definitions) {
   auto kernel = desired();
-  kernel.sets.push_back(SetSnapshot{"zzz", 0, 7, 4, {}});
+  kernel.sets.push_back(SetSnapshot{"zzz", 0, 7, 4, 0, {}});
   kernel.chains.push_back(ChainSnapshot{"sneaky", "", std::nullopt, 0, std::nullopt, {}});
   chain(kernel, "input").policy = 1;  // NF_ACCEPT instead of drop
   kernel.flags = 2;

@@ -205,6 +205,25 @@ BOOST_AUTO_TEST_CASE(every_rule_has_a_distinct_comment) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(hash_sets_declare_a_power_of_two_size_interval_sets_none) {
+  BOOST_TEST(set_capacity(0) == 16u);
+  BOOST_TEST(set_capacity(16) == 16u);
+  BOOST_TEST(set_capacity(17) == 32u);
+  BOOST_TEST(set_capacity(100000) == 131072u);
+  std::string text = "self = 198.18.1.13\nmember = pgpool 198.18.1.13\n";
+  for (int i = 0; i < 40; ++i) {
+    text += "member = standby 198.19.0." + std::to_string(i + 1) + "\n";
+  }
+  text += "[control]\ncidr = 0.0.0.0/0\n[service_network]\ncidr = 198.18.0.0/16\n";
+  const auto plan = plan_ruleset(pgguard::net::test::parse_config(text));
+  BOOST_TEST(plan.find_set("members4")->capacity == 64u);  // 41 members
+  BOOST_TEST(plan.find_set("self6")->capacity == 16u);     // empty, still declared
+  BOOST_TEST(plan.find_set("control_tcp")->capacity == 16u);
+  for (const auto& set : plan.sets) {
+    BOOST_TEST((set.interval ? set.capacity == 0u : set.capacity >= set.elements.size()), set.name);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(overlapping_cidrs_are_merged_in_interval_sets) {
   const auto config = pgguard::net::test::parse_config(
       "self = 198.18.1.13\nmember = pgpool 198.18.1.13\n"
