@@ -1,12 +1,15 @@
 #include "common/config_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
 #include <optional>
-#include <sstream>
 #include <unordered_map>
 
 #include "common/strings.hpp"
+#include "common/unique_fd.hpp"
 
 namespace po = boost::program_options;
 
@@ -101,16 +104,26 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
 }
 
 ConfigFile ConfigFile::load(const std::string& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     throw ConfigError(Location{path, 0}, "", "cannot read file: " + errno_text(errno));
   }
-  std::ostringstream contents;
-  contents << stream.rdbuf();
-  if (stream.bad()) {
-    throw ConfigError(Location{path, 0}, "", "error while reading file");
+  std::string contents;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t count = ::read(fd.get(), buffer, sizeof buffer);
+    if (count < 0 && errno == EINTR) {
+      continue;
+    }
+    if (count < 0) {
+      throw ConfigError(Location{path, 0}, "", "error while reading file: " + errno_text(errno));
+    }
+    if (count == 0) {
+      break;
+    }
+    contents.append(buffer, static_cast<std::size_t>(count));
   }
-  return parse(contents.str(), path);
+  return parse(contents, path);
 }
 
 std::vector<const Entry*> ConfigFile::all(const std::string& key) const {
@@ -182,6 +195,31 @@ bool validate_whole_keys(const std::vector<Entry>& entries,
 }
 
 }  // namespace
+
+void ConfigFile::check_keys(const std::vector<KeyRule>& rules) const {
+  std::vector<const Entry*> first_of_rule(rules.size(), nullptr);
+  for (const auto& entry : entries_) {
+    const auto rule = std::find_if(rules.begin(), rules.end(),
+                                   [&entry](const KeyRule& r) { return r.key == entry.key; });
+    if (rule == rules.end()) {
+      throw ConfigError(entry.where, entry.key, "unknown key");
+    }
+    const Entry*& first = first_of_rule[static_cast<std::size_t>(rule - rules.begin())];
+    if (first != nullptr && !rule->repeatable) {
+      throw ConfigError(
+          entry.where, entry.key,
+          "given more than once (first on line " + std::to_string(first->where.line) + ")");
+    }
+    if (first == nullptr) {
+      first = &entry;
+    }
+  }
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].required && first_of_rule[i] == nullptr) {
+      throw ConfigError(Location{file_name_, 0}, rules[i].key, "required key is missing");
+    }
+  }
+}
 
 po::variables_map ConfigFile::validate(const po::options_description& schema) const {
   if (po::variables_map variables;

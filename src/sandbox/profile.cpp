@@ -10,45 +10,41 @@
 #include "sandbox/seccomp_policy.hpp"
 #include "sandbox/syscall_groups.hpp"
 
-namespace po = boost::program_options;
-
 namespace pgguard::sandbox {
 
 namespace {
 
-using Strings = std::vector<std::string>;
-
-po::options_description profile_schema() {
-  po::options_description schema;
-  // clang-format off
-  schema.add_options()
-      ("user", po::value<std::string>()->required(), "")
-      ("group", po::value<std::string>(), "")
-      ("supplementary_group", po::value<Strings>()->composing(), "")
-      ("umask", po::value<std::string>(), "")
-      ("workdir", po::value<std::string>(), "")
-      ("nice", po::value<std::string>(), "")
-      ("env", po::value<Strings>()->composing(), "")
-      ("env_pass", po::value<Strings>()->composing(), "")
-      ("capabilities.bounding", po::value<Strings>()->composing(), "")
-      ("capabilities.ambient", po::value<Strings>()->composing(), "")
-      ("seccomp.group", po::value<Strings>()->composing(), "")
-      ("seccomp.allow", po::value<Strings>()->composing(), "")
-      ("seccomp.default_action", po::value<std::string>(), "")
-      ("landlock.read", po::value<Strings>()->composing(), "")
-      ("landlock.write", po::value<Strings>()->composing(), "")
-      ("landlock.bind_tcp", po::value<Strings>()->composing(), "")
-      ("landlock.connect_tcp", po::value<Strings>()->composing(), "")
-      ("landlock.scope", po::value<Strings>()->composing(), "")
-      ("landlock.required", po::value<std::string>(), "")
-      ("selinux.context", po::value<std::string>(), "")
-      ("selinux.required", po::value<std::string>(), "");
-  // clang-format on
+// Every value is read from the entries and checked below, so the keys need no Boost schema
+// (see ConfigFile::check_keys: this runs on every process start).
+std::vector<config::KeyRule> profile_keys() {
+  constexpr bool repeatable = true;
+  std::vector<config::KeyRule> keys{
+      {"user", false, /*required=*/true},
+      {"group"},
+      {"supplementary_group", repeatable},
+      {"umask"},
+      {"workdir"},
+      {"nice"},
+      {"env", repeatable},
+      {"env_pass", repeatable},
+      {"capabilities.bounding", repeatable},
+      {"capabilities.ambient", repeatable},
+      {"seccomp.group", repeatable},
+      {"seccomp.allow", repeatable},
+      {"seccomp.default_action"},
+      {"landlock.read", repeatable},
+      {"landlock.write", repeatable},
+      {"landlock.bind_tcp", repeatable},
+      {"landlock.connect_tcp", repeatable},
+      {"landlock.scope", repeatable},
+      {"landlock.required"},
+      {"selinux.context"},
+      {"selinux.required"},
+  };
   for (const auto& kind : rlimit_kinds()) {
-    schema.add_options()(("rlimit." + std::string(kind.name)).c_str(), po::value<std::string>(),
-                         "");
+    keys.push_back({"rlimit." + std::string(kind.name)});
   }
-  return schema;
+  return keys;
 }
 
 [[noreturn]] void bad(const config::Entry& entry, const std::string& message) {
@@ -273,8 +269,8 @@ const char* to_string(SeccompDefault action) {
 }
 
 Profile parse_profile(const config::ConfigFile& file) {
-  // Boost checks unknown keys, repeated single keys and the required user first.
-  file.validate(profile_schema());
+  // Unknown keys, repeated single keys and the required user first.
+  file.check_keys(profile_keys());
 
   Profile profile;
   profile.file = file.file_name();

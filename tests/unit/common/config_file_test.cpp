@@ -95,6 +95,22 @@ BOOST_AUTO_TEST_CASE(missing_required_key_names_the_file) {
              "t.conf: name: required key is missing");
 }
 
+BOOST_AUTO_TEST_CASE(check_keys_gives_validates_messages_without_boost) {
+  const std::vector<pgguard::config::KeyRule> rules{
+      {"name", false, true}, {"port"}, {"section.member", true}};
+  const auto ok = ConfigFile::parse(
+      "name = x\n[section]\nmember = a\nmember = b\n[other]\n[section]\nmember = c\n", "t.conf");
+  BOOST_CHECK_NO_THROW(ok.check_keys(rules));
+  const auto check = [&rules](const std::string& text) {
+    return config_error_of([&] { ConfigFile::parse(text, "t.conf").check_keys(rules); });
+  };
+  BOOST_TEST(check("name = x\nnmae = y\n") == "t.conf:2: nmae: unknown key");
+  BOOST_TEST(check("name = x\n\nname = y\n") ==
+             "t.conf:3: name: given more than once (first on line 1)");
+  BOOST_TEST(check("port = 1\n") == "t.conf: name: required key is missing");
+  BOOST_TEST(check("name = x\nmember = a\n") == "t.conf:2: member: unknown key");  // no section
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_file_is_a_config_error) {
   const auto message = config_error_of([] { ConfigFile::load("/nonexistent/pgguard.conf"); });
   BOOST_TEST(message.find("/nonexistent/pgguard.conf: cannot read file: No such file") == 0u);
