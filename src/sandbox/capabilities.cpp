@@ -1,11 +1,16 @@
 #include "sandbox/capabilities.hpp"
 
+#include <fcntl.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
-#include <fstream>
+#include <charconv>
+#include <cstring>
+
+#include "common/unique_fd.hpp"
 
 namespace pgguard::sandbox {
 
@@ -26,10 +31,16 @@ std::string upper(std::string_view text) {
 }  // namespace
 
 int last_capability() {
-  std::ifstream stream("/proc/sys/kernel/cap_last_cap");
+  // read(2), not a stream: the launch path stays free of iostream/locale initialisation.
+  const UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
+  char text[16] = {};
   int last = -1;
-  if (stream >> last && last >= 0 && last < 64) {
-    return last;
+  if (fd && ::read(fd.get(), text, sizeof text - 1) > 0) {
+    const char* end = text + std::strlen(text);
+    const auto [stop, error] = std::from_chars(text, end, last);
+    if (error == std::errc() && (stop == end || *stop == '\n') && last >= 0 && last < 64) {
+      return last;
+    }
   }
   // No procfs: libcap's compile-time knowledge is the best remaining guess.
   return CAP_LAST_CAP;

@@ -109,4 +109,33 @@ out=$("$SB_LAUNCH" run --profile "$SB_WORK/bpf.conf" --seccomp-bpf "$SB_WORK/tam
 rc=$?
 [ "$rc" -eq 2 ] && [ ! -e "$MARKERS/tampered-bpf" ] && sb_pass "tampered BPF file refused: $out" ||
   sb_fail "tampered BPF file: exit $rc"
+
+# Bad command lines: exit 2 with a message naming the problem, target not started.
+good=$SB_WORK/good.conf
+expect_usage_error() {  # NAME FRAGMENT ARGS...
+  local name=$1 fragment=$2 out rc
+  shift 2
+  out=$("$SB_LAUNCH" "$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 2 ] && grep -qF -- "$fragment" <<<"$out" && [ ! -e "$MARKERS/cli" ]; then
+    sb_pass "command line $name: exit 2: $(head -1 <<<"$out")"
+  else
+    sb_fail "command line $name: exit $rc, expected 2 and '$fragment' ($out)"
+  fi
+}
+expect_usage_error "no profile" "--profile FILE is required" run -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "unknown option" "unknown option '--prof'" run --prof "$good" -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "option without value" "--pidfile needs a value" run --profile "$good" --pidfile
+expect_usage_error "repeated option" "--profile given more than once" run --profile "$good" \
+  --profile="$good" -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "stray argument" "unexpected argument" run "$good" -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "no command" "run needs '-- CMD" run --profile "$good"
+expect_usage_error "option of another command" "--output is only valid with 'compile'" run \
+  --profile "$good" --output "$SB_WORK/x.bpf" -- /usr/bin/touch "$MARKERS/cli"
+if "$SB_LAUNCH" run --profile="$good" -- /usr/bin/touch "$MARKERS/cli-equals" && [ -e "$MARKERS/cli-equals" ]; then
+  sb_pass "command line --profile=FILE form accepted"
+else
+  sb_fail "command line --profile=FILE form refused"
+fi
+
 sb_finish
