@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Re-apply under load: while an allowed member (instance A's standby) and a forbidden host
 # (instance B's pgpool) hammer instance A's master with thousands of TCP connects, the master's
-# config is re-applied again and again with a changed member list (pgpool2 dropped, then back).
-# The atomic table replacement must let zero forbidden connections through, fail none of the
-# allowed ones, and keep an established connection of an allowed peer working throughout.
+# config is re-applied again and again with a changed member list, cycling through three:
+# pgpool2 dropped (refill: same set sizes), back (refill), and grown by 40 members that exist
+# nowhere (the member sets' declared size grows from 16 to 64, so the table is replaced, and
+# replaced again on the way back). Both kinds of transaction must let zero forbidden
+# connections through, fail none of the allowed ones, and keep an established connection of
+# an allowed peer working throughout.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +32,11 @@ master4="$(pgt_addr4 a master)"
 full="$(pgt_config_path a master)"
 reduced="$PGT_WORK/$master.reduced.conf"
 pgt_render_config a master master standby pgpool0 pgpool1 >"$reduced"
+grown="$PGT_WORK/$master.grown.conf"
+# Unused addresses of instance A's service network, inserted before the first section header
+# (member is a top-level key): more members, nobody behind them.
+awk '/^\[clients\]/ && !done { for (i = 100; i < 140; i++) printf "member = standby 198.18.250.%d\n", i; done = 1 } { print }' \
+  "$full" >"$grown"
 forbidden_ns="$(pgt_vm b pgpool0)"
 forbidden4="$(pgt_addr4 b pgpool0)"
 # The forbidden host is compromised: its own output chain, which would drop these connects
@@ -71,9 +79,16 @@ PGT_PIDS+=($forbidden_pid)
 
 reapplies=0
 under_load=0
+refills=0
+replacements=0
+configs=("$reduced" "$full" "$grown")
 while kill -0 "$allowed_pid" 2>/dev/null || kill -0 "$forbidden_pid" 2>/dev/null; do
-  if [ $((reapplies % 2)) = 0 ]; then config="$reduced"; else config="$full"; fi
+  config="${configs[$((reapplies % 3))]}"
   output="$(pgt_isolate "$master" apply "$config" 2>&1)" || pgt_fail "re-apply $reapplies failed: $output"
+  case "$output" in
+    *refilled*) refills=$((refills + 1)) ;;
+    *replaced*) replacements=$((replacements + 1)) ;;
+  esac
   reapplies=$((reapplies + 1))
   if kill -0 "$allowed_pid" 2>/dev/null && kill -0 "$forbidden_pid" 2>/dev/null; then
     under_load=$((under_load + 1))
@@ -92,12 +107,14 @@ read -r f_attempts f_accepted f_failed <"$PGT_WORK/storm-forbidden"
 counts="$(pgt_listener_counts "$master")"
 f_seen="$("$PGT_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["tcp"].get(sys.argv[1], 0))' "$forbidden4" <<<"$counts")"
 exchanges="$(grep -c '^ok' "$hold_dir/out" || true)"
-pgt_log "re-applies: $reapplies ($under_load with both storms running)"
+pgt_log "re-applies: $reapplies ($under_load with both storms running): $refills refills, $replacements table replacements"
 pgt_log "allowed   (standby -> master:5432): attempts $a_attempts, accepted $a_accepted, failed $a_failed"
 pgt_log "forbidden (B pgpool0 -> master:5432): attempts $f_attempts, accepted $f_accepted, failed $f_failed; listener saw $f_seen"
 pgt_log "established connection pgpool1 -> master: $exchanges exchanges, last: $(tail -n1 "$hold_dir/out")"
 
 [ "$under_load" -ge "$MIN_REAPPLIES" ] || pgt_fail "only $under_load re-applies ran under load (want >= $MIN_REAPPLIES)"
+[ "$refills" -ge 3 ] && [ "$replacements" -ge 3 ] ||
+  pgt_fail "both transaction kinds must run under load: $refills refills, $replacements replacements"
 [ "$f_accepted" = 0 ] && [ "$f_seen" = 0 ] || pgt_fail "forbidden connections accepted during re-apply"
 [ "$a_failed" = 0 ] && [ "$a_accepted" = "$a_attempts" ] || pgt_fail "$a_failed allowed connections failed during re-apply"
 [[ "$(tail -n1 "$hold_dir/out")" == ok* ]] || pgt_fail "the established connection broke: $(tail -n1 "$hold_dir/out")"
