@@ -9,19 +9,20 @@
 //   tests/integration/sandbox/measure/generate-groups.py /tmp/traces src/sandbox/syscall_groups.cpp
 //   clang-format -i src/sandbox/syscall_groups.cpp
 // Measured with `strace -f -qq -u postgres -o TRACE` on:
-//   date: 2026-11-29T10:17Z
+//   date: 2026-11-29T13:31Z
 //   kernel: 6.18.44-fc-v657
 //   glibc: ldd (Debian GLIBC 2.36-9+deb12u14) 2.36
 //   postgres: postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)
 //   pgpool: pgpool-II version 4.3.5 (tamahomeboshi)
 //   strace: strace -- version 6.1
-// 101 distinct syscalls over all workloads. Workloads (see run-workloads.sh):
+// 102 distinct syscalls over all workloads. Workloads (see run-workloads.sh):
 //   initdb -k; postgres primary: pgbench -i + tpcb-like + select-only, SQL workload with
 //   parallel query, JIT (llvmjit, LLVM 14), temp-file sort and hash, COPY TO/FROM file and
 //   PROGRAM, tablespace, CREATE/DROP DATABASE, ALTER SYSTEM + reload, large objects,
 //   LISTEN/NOTIFY, archive_command; walsender for pg_basebackup (plain+stream, tar+gzip);
 //   streaming standby, promoted; pg_rewind over libpq; pgpool-II (watchdog off,
-//   streaming-replication mode, health and sr checks, load balancing, PCP); ip addr add/del
+//   streaming-replication mode, health and sr checks, load balancing, PCP); three pgpool
+//   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); ip addr add/del
 //   in a network namespace as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running
 //   psql and pg_dump | gzip.
 // How each group is derived is documented in generate-groups.py. base also holds the vDSO
@@ -81,11 +82,15 @@ constexpr std::array replication_syscalls{
     "poll"sv, "pselect6"sv, "rename"sv, "rmdir"sv, "rt_sigaction"sv, "sync_file_range"sv, "umask"sv,
     "unlink"sv, "wait4"sv,
 };
-// pgpool: the pgpool program - base - network - SysV IPC
+// pgpool: the pgpool program with the watchdog off - base - network - SysV IPC
 constexpr std::array pgpool_syscalls{
     "alarm"sv, "chmod"sv, "clock_nanosleep"sv, "clone"sv, "clone3"sv, "fstatfs"sv, "fsync"sv,
     "getdents64"sv, "getpid"sv, "getuid"sv, "kill"sv, "pipe2"sv, "poll"sv, "prctl"sv, "pselect6"sv,
     "rt_sigaction"sv, "rt_sigprocmask"sv, "uname"sv, "unlink"sv, "wait4"sv,
+};
+// watchdog: M(pgpool-watchdog) - base - network groups - ipc-sysv - shell-hooks - pgpool
+constexpr std::array watchdog_syscalls{
+    "rt_sigsuspend"sv,
 };
 // vip-helper: the ip program (as nobody with ambient caps) - base
 constexpr std::array vip_helper_syscalls{
@@ -121,6 +126,9 @@ constexpr std::array groups{
                  replication_syscalls},
     SyscallGroup{"pgpool", "pgpool-II 4.3 beyond the network and IPC groups (watchdog off)",
                  pgpool_syscalls},
+    SyscallGroup{"watchdog",
+                 "pgpool-II 4.3's watchdog beyond the pgpool group: cluster, heartbeat, lifecheck",
+                 watchdog_syscalls},
     SyscallGroup{"vip-helper", "netlink for ip addr add/del of the VIP", vip_helper_syscalls},
     SyscallGroup{"support-agent",
                  "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",

@@ -60,7 +60,8 @@ render_for_probe() {  # NAME
   sb_render "$SB_PROFILES/$name.conf.in" "$dir/profile.conf" USER="$user" \
     GROUP="$(id -gn "$user")" DATA_DIR="$dir/data" SOCKET_DIR="$dir/sock" RUN_DIR="$dir/run" \
     LOG_DIR="$dir/log" ARCHIVE_DIR="$dir/archive" SCRATCH_DIR="$dir/scratch" \
-    CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 CONNECT_PORTS=55492 NICE=10 || return 1
+    CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 WD_PORT=55493 CONNECT_PORTS=55492 NICE=10 ||
+    return 1
   printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\n' "$PROBE_DIR" >>"$dir/profile.conf"
 }
 

@@ -245,6 +245,35 @@ EOF
   chown -R postgres:postgres "$run" "$log"
 }
 
+# sb_add_watchdog CONF NODE_ID POOL_BASE WD_BASE HEARTBEAT_BASE: turns a pgpool.conf written by
+# sb_write_pgpool_conf into node NODE_ID of a three-node watchdog cluster on 127.0.0.1 (node n
+# uses ports POOL_BASE+n, WD_BASE+n, HEARTBEAT_BASE+n), as production runs it: heartbeat
+# lifecheck, quorum and consensus for failover, no VIP, no heartbeat device (needs root).
+sb_add_watchdog() {
+  local conf=$1 id=$2 pool=$3 wd=$4 heartbeat=$5 n
+  sed -i '/^use_watchdog = off$/d' "$conf/pgpool.conf"
+  {
+    echo "use_watchdog = on"
+    for n in 0 1 2; do
+      echo "hostname$n = '127.0.0.1'"
+      echo "wd_port$n = $((wd + n))"
+      echo "pgpool_port$n = $((pool + n))"
+      echo "heartbeat_hostname$n = '127.0.0.1'"
+      echo "heartbeat_port$n = $((heartbeat + n))"
+      echo "heartbeat_device$n = ''"
+    done
+    echo "wd_lifecheck_method = 'heartbeat'"
+    echo "wd_interval = 1"
+    echo "wd_heartbeat_keepalive = 1"
+    echo "wd_heartbeat_deadtime = 4"
+    echo "delegate_ip = ''"
+    echo "failover_when_quorum_exists = on"
+    echo "failover_require_consensus = on"
+  } >>"$conf/pgpool.conf"
+  echo "$id" >"$conf/pgpool_node_id"
+  chmod 644 "$conf/pgpool_node_id"
+}
+
 sb_pgpool_args() {  # CONF: the arguments to start pgpool in the foreground
   echo "-n -f $1/pgpool.conf -a $1/pool_hba.conf -F $1/pcp.conf"
 }

@@ -70,6 +70,9 @@ TRACE_PROFILE = {
     "pg_basebackup-tar": "pg_basebackup",
     "pg_rewind": "pg_rewind",
     "pgpool": "pgpool",
+    "pgpool-watchdog-0": "pgpool-watchdog",
+    "pgpool-watchdog-1": "pgpool-watchdog",
+    "pgpool-watchdog-2": "pgpool-watchdog",
     "vip-helper": "vip-helper",
     "support-agent": "support-agent",
 }
@@ -81,6 +84,8 @@ PROFILE_GROUPS = {
     "pg_basebackup": ["base", "network-client", "replication"],
     "pg_rewind": ["base", "network-client", "replication", "shell-hooks"],
     "pgpool": ["base", "network-server", "network-client", "ipc-sysv", "shell-hooks", "pgpool"],
+    "pgpool-watchdog": ["base", "network-server", "network-client", "ipc-sysv", "shell-hooks",
+                        "pgpool", "watchdog"],
     "vip-helper": ["base", "vip-helper"],
     "support-agent": ["base", "network-client", "shell-hooks", "support-agent"],
 }
@@ -94,6 +99,7 @@ DESCRIPTIONS = {
                    "shell and coreutils they run",
     "replication": "pg_basebackup and pg_rewind (walsender and walreceiver are in postgres-server)",
     "pgpool": "pgpool-II 4.3 beyond the network and IPC groups (watchdog off)",
+    "watchdog": "pgpool-II 4.3's watchdog beyond the pgpool group: cluster, heartbeat, lifecheck",
     "vip-helper": "netlink for ip addr add/del of the VIP",
     "support-agent": "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",
 }
@@ -107,7 +113,8 @@ DERIVATION = {
     "ipc-sysv": "SysV IPC calls of all traces",
     "shell-hooks": "programs spawned by postgres/initdb/pgpool (sh, cp, gzip, rm, locale) + spawn calls",
     "replication": "M(pg_basebackup) + M(pg_rewind) - base - socket calls",
-    "pgpool": "the pgpool program - base - network - SysV IPC",
+    "pgpool": "the pgpool program with the watchdog off - base - network - SysV IPC",
+    "watchdog": "M(pgpool-watchdog) - base - network groups - ipc-sysv - shell-hooks - pgpool",
     "vip-helper": "the ip program (as nobody with ambient caps) - base",
     "support-agent": "M(support-agent) - base - network-client",
 }
@@ -181,6 +188,8 @@ def main():
                 continue
             per_profile[profile] |= calls
             spawners |= calls & SPAWN
+            if profile == "pgpool-watchdog":
+                continue  # its own group, derived below; not part of "pgpool"
             if program in MAIN_PROGRAMS:
                 per_program[program] |= calls
             elif profile != "support-agent":
@@ -213,6 +222,8 @@ def main():
     groups["shell-hooks"] = (helpers | spawners) - base - NET - SYSV
     groups["replication"] = (per_profile["pg_basebackup"] | per_profile["pg_rewind"]) - base - NET
     groups["pgpool"] = per_program["pgpool"] - base - NET - SYSV
+    groups["watchdog"] = per_profile["pgpool-watchdog"] - base - groups["network-server"] - \
+        groups["network-client"] - groups["ipc-sysv"] - groups["shell-hooks"] - groups["pgpool"]
     groups["vip-helper"] = vip - base
     groups["support-agent"] = per_profile["support-agent"] - base - groups["network-client"]
     for name in groups:
@@ -254,7 +265,8 @@ def write_cpp(output, groups, versions, distinct):
     out.append("//   PROGRAM, tablespace, CREATE/DROP DATABASE, ALTER SYSTEM + reload, large objects,")
     out.append("//   LISTEN/NOTIFY, archive_command; walsender for pg_basebackup (plain+stream, tar+gzip);")
     out.append("//   streaming standby, promoted; pg_rewind over libpq; pgpool-II (watchdog off,")
-    out.append("//   streaming-replication mode, health and sr checks, load balancing, PCP); ip addr add/del")
+    out.append("//   streaming-replication mode, health and sr checks, load balancing, PCP); three pgpool")
+    out.append("//   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); ip addr add/del")
     out.append("//   in a network namespace as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running psql and pg_dump | gzip.")
     out.append("// How each group is derived is documented in generate-groups.py. base also holds the vDSO")
     out.append("// calls (clock_gettime, gettimeofday, time, getcpu, clock_getres), which strace cannot see")

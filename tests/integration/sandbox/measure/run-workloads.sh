@@ -9,13 +9,15 @@
 #   pg_rewind       rewinding the old primary from the promoted standby over libpq
 #   pgpool          pgpool-II 4.3 (watchdog off) serving queries to primary and standby,
 #                   streaming-replication and health checks on, PCP queried
+#   pgpool-watchdog-{0,1,2}  three pgpool nodes with the watchdog on (heartbeat, quorum), the
+#                   leader stopped and the other two electing a new one, PCP watchdog info
 #   vip-helper      ip addr add/del in a network namespace, as nobody with ambient
 #                   CAP_NET_ADMIN + CAP_NET_RAW (as the helper runs)
 #   support-agent   a metrics/backup agent: bash loop running psql and pg_dump | gzip under nice
 # Clients that are not sandboxed (psql, pgbench) are not traced.
 #
 # Usage (root): run-workloads.sh OUTDIR      then: generate-groups.py OUTDIR
-# Everything runs in /tmp/pgguard-sbtest-measure.*, ports 55632-55639, and is stopped at exit.
+# Everything runs in /tmp/pgguard-sbtest-measure.*, ports 55632-55651, and is stopped at exit.
 set -euo pipefail
 
 [ "$(id -u)" -eq 0 ] || {
@@ -41,6 +43,7 @@ NETNS=pgv-measure
 cleanup() {
   set +e
   sb_stop_pgpool "$SB_WORK/pgpool-run"
+  for n in 0 1 2; do sb_stop_pgpool "$SB_WORK/wd$n-run"; done
   sb_stop_postgres "$SB_WORK/dataA"
   sb_stop_postgres "$SB_WORK/dataB"
   ip netns del "$NETNS" 2>/dev/null
@@ -92,6 +95,9 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
+echo "127.0.0.1:*:pcpadmin:secret" >"$SB_WORK/pcppass"
+chown postgres:postgres "$SB_WORK/pcppass"
+chmod 600 "$SB_WORK/pcppass"
 sb_write_pgpool_conf "$SB_WORK/pgpool-conf" "$SB_WORK/pgpool-run" "$SB_WORK/pgpool-log" "$PORT_POOL" "$PORT_PCP" "$PORT_A" "$PORT_B"
 # shellcheck disable=SC2046
 sb_wrap pgpool "$SB_PGPOOL" $(sb_pgpool_args "$SB_WORK/pgpool-conf") >"$SB_WORK/pgpool.out" 2>&1 &
@@ -108,9 +114,56 @@ for _ in 1 2 3; do
 done
 sb_as_postgres "$SB_PGBIN/pgbench" -h 127.0.0.1 -p "$PORT_POOL" -U postgres -S -c 2 -T 3 postgres \
   >/dev/null
-sb_as_postgres env PCPPASSFILE=/dev/null pcp_node_info -h 127.0.0.1 -p "$PORT_PCP" -U pcpadmin -w 0 \
-  >/dev/null 2>&1 || true
+sb_as_postgres env PCPPASSFILE="$SB_WORK/pcppass" /usr/sbin/pcp_node_info -h 127.0.0.1 \
+  -p "$PORT_PCP" -U pcpadmin -w 0 >/dev/null
 sb_stop_pgpool "$SB_WORK/pgpool-run"
+
+echo "== pgpool with the watchdog: three nodes, a leader, then a new leader"
+WD_POOL=55640 WD_PCP=55643 WD_PORT=55646 WD_HEARTBEAT=55649
+wd_info() {  # NODE: pcp_watchdog_info of that node
+  sb_as_postgres env PCPPASSFILE="$SB_WORK/pcppass" /usr/sbin/pcp_watchdog_info -h 127.0.0.1 \
+    -p $((WD_PCP + $1)) -U pcpadmin -w -v 2>/dev/null
+}
+for n in 0 1 2; do
+  sb_write_pgpool_conf "$SB_WORK/wd$n-conf" "$SB_WORK/wd$n-run" "$SB_WORK/wd$n-log" \
+    $((WD_POOL + n)) $((WD_PCP + n)) "$PORT_A" "$PORT_B"
+  sb_add_watchdog "$SB_WORK/wd$n-conf" "$n" "$WD_POOL" "$WD_PORT" "$WD_HEARTBEAT"
+  # shellcheck disable=SC2046
+  sb_wrap "pgpool-watchdog-$n" "$SB_PGPOOL" $(sb_pgpool_args "$SB_WORK/wd$n-conf") \
+    >"$SB_WORK/wd$n.out" 2>&1 &
+done
+leader=
+for _ in $(seq 150); do
+  # Until the cluster has formed, PCP may refuse or answer without a leader.
+  info=$(wd_info 0) || info=
+  leader=$(awk -F' *: ' '/^Leader Node Name/ {print $2}' <<<"$info")
+  [ -n "$leader" ] && [ "$leader" != Not_Set ] && grep -q "Quorum state *: QUORUM EXIST" <<<"$info" && break
+  sleep 0.2
+done
+[ -n "$leader" ] && [ "$leader" != Not_Set ] || {
+  tail -n 20 "$SB_WORK"/wd?.out >&2
+  echo "the watchdog cluster did not form" >&2
+  exit 1
+}
+for n in 0 1 2; do
+  sb_as_postgres "$SB_PGBIN/psql" -X -h 127.0.0.1 -p $((WD_POOL + n)) -U postgres -d postgres -Atc \
+    "SELECT count(*) FROM pgbench_accounts" >/dev/null
+done
+sleep 3  # heartbeats, health and sr checks
+for n in 0 1 2; do
+  if [[ "$leader" == *":$((WD_POOL + n)) "* ]]; then
+    sb_stop_pgpool "$SB_WORK/wd$n-run"
+    other=$(((n + 1) % 3))
+    for _ in $(seq 150); do
+      info=$(wd_info "$other") || info=
+      new=$(awk -F' *: ' '/^Leader Node Name/ {print $2}' <<<"$info")
+      [ -n "$new" ] && [ "$new" != Not_Set ] && [ "$new" != "$leader" ] && break
+      sleep 0.2
+    done
+    sleep 2
+  fi
+done
+for n in 0 1 2; do sb_stop_pgpool "$SB_WORK/wd$n-run"; done
 
 echo "== promote the standby, diverge, rewind the old primary"
 sb_psql "$PORT_B" -c "SELECT pg_promote()"
