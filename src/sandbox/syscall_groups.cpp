@@ -9,7 +9,7 @@
 //   tests/integration/sandbox/measure/generate-groups.py /tmp/traces src/sandbox/syscall_groups.cpp
 //   clang-format -i src/sandbox/syscall_groups.cpp
 // Measured with `strace -f -qq -u postgres -o TRACE` on:
-//   date: 2026-11-29T13:31Z
+//   date: 2026-11-29T13:52Z
 //   kernel: 6.18.44-fc-v657
 //   glibc: ldd (Debian GLIBC 2.36-9+deb12u14) 2.36
 //   postgres: postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)
@@ -23,6 +23,7 @@
 //   streaming standby, promoted; pg_rewind over libpq; pgpool-II (watchdog off,
 //   streaming-replication mode, health and sr checks, load balancing, PCP); three pgpool
 //   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); ip addr add/del
+//   and pgguard-garp (the VIP's ARP announcement)
 //   in a network namespace as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running
 //   psql and pg_dump | gzip.
 // How each group is derived is documented in generate-groups.py. base also holds the vDSO
@@ -92,10 +93,10 @@ constexpr std::array pgpool_syscalls{
 constexpr std::array watchdog_syscalls{
     "rt_sigsuspend"sv,
 };
-// vip-helper: the ip program (as nobody with ambient caps) - base
+// vip-helper: the ip and pgguard-garp programs (as nobody with ambient caps) - base
 constexpr std::array vip_helper_syscalls{
-    "bind"sv, "capget"sv, "getsockname"sv, "getuid"sv, "prctl"sv, "recvmsg"sv, "sendmsg"sv,
-    "sendto"sv, "setsockopt"sv,
+    "bind"sv, "capget"sv, "clock_nanosleep"sv, "getsockname"sv, "getuid"sv, "prctl"sv, "recvmsg"sv,
+    "sendmsg"sv, "sendto"sv, "setsockopt"sv,
 };
 // support-agent: M(support-agent) - base - network-client
 constexpr std::array support_agent_syscalls{
@@ -129,7 +130,9 @@ constexpr std::array groups{
     SyscallGroup{"watchdog",
                  "pgpool-II 4.3's watchdog beyond the pgpool group: cluster, heartbeat, lifecheck",
                  watchdog_syscalls},
-    SyscallGroup{"vip-helper", "netlink for ip addr add/del of the VIP", vip_helper_syscalls},
+    SyscallGroup{"vip-helper",
+                 "netlink for ip addr add/del of the VIP, a packet socket to announce it (ARP)",
+                 vip_helper_syscalls},
     SyscallGroup{"support-agent",
                  "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",
                  support_agent_syscalls},

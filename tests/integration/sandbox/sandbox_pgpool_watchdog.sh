@@ -103,7 +103,7 @@ watchdog_info() {
 # wait_for_leader NODE...: until every listed node reports the same leader, three nodes and
 # quorum; prints that leader's node name.
 wait_for_leader() {
-  local tries=150 n info leader agreed node_leader total quorum
+  local tries=300 n info leader agreed node_leader total quorum
   while ((tries-- > 0)); do
     agreed=yes leader=
     for n in "$@"; do
@@ -136,7 +136,27 @@ queries_through() {  # N
     -h 127.0.0.1 -p "$(pool_port "$1")" -c "SELECT 40 + 2")" = 42 ]
 }
 
-for n in "${NODES[@]}"; do start_node "$n" "$SB_WORK/pool$n.conf" --seccomp-bpf "$SB_WORK/pool$n.bpf"; done
+# start_cluster PROFILE_PREFIX [--seccomp-bpf]: node 0 first, until it leads (without quorum
+# yet), then the others, which join it. Nodes started at the same instant on a loaded machine
+# can keep rejecting each other's stand for leader for a long time.
+start_cluster() {
+  local prefix=$1 with_bpf=${2:-} n tries=300
+  for n in "${NODES[@]}"; do
+    if [ -n "$with_bpf" ]; then
+      start_node "$n" "$SB_WORK/$prefix$n.conf" --seccomp-bpf "$SB_WORK/pool$n.bpf"
+    else
+      start_node "$n" "$SB_WORK/$prefix$n.conf"
+    fi
+    if [ "$n" = 0 ]; then
+      while ((tries-- > 0)); do
+        [[ "$(watchdog_info 0)" == "127.0.0.1:$(pool_port 0) "* ]] && break
+        sleep 0.2
+      done
+    fi
+  done
+}
+
+start_cluster pool --seccomp-bpf
 if leader=$(wait_for_leader "${NODES[@]}"); then
   sb_pass "watchdog cluster formed under the sandbox: leader $leader, quorum, 3 nodes agree"
   for n in "${NODES[@]}"; do
@@ -182,8 +202,8 @@ dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
 MARK=$(sb_kmsg_mark)
 for n in "${NODES[@]}"; do
   sed 's/^default_action = errno$/default_action = log/' "$SB_WORK/pool$n.conf" >"$SB_WORK/staging$n.conf"
-  start_node "$n" "$SB_WORK/staging$n.conf"
 done
+start_cluster staging
 if wait_for_leader "${NODES[@]}" >/dev/null; then
   for n in "${NODES[@]}"; do queries_through "$n" || sb_fail "staging: node $n queries"; done
   sleep 3 # a few heartbeat, health-check and sr-check rounds

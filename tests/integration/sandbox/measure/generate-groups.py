@@ -70,7 +70,6 @@ TRACE_PROFILE = {
     "pg_basebackup-tar": "pg_basebackup",
     "pg_rewind": "pg_rewind",
     "pgpool": "pgpool",
-    "pgpool-watchdog-0": "pgpool-watchdog",
     "pgpool-watchdog-1": "pgpool-watchdog",
     "pgpool-watchdog-2": "pgpool-watchdog",
     "vip-helper": "vip-helper",
@@ -100,7 +99,7 @@ DESCRIPTIONS = {
     "replication": "pg_basebackup and pg_rewind (walsender and walreceiver are in postgres-server)",
     "pgpool": "pgpool-II 4.3 beyond the network and IPC groups (watchdog off)",
     "watchdog": "pgpool-II 4.3's watchdog beyond the pgpool group: cluster, heartbeat, lifecheck",
-    "vip-helper": "netlink for ip addr add/del of the VIP",
+    "vip-helper": "netlink for ip addr add/del of the VIP, a packet socket to announce it (ARP)",
     "support-agent": "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",
 }
 GROUP_ORDER = list(DESCRIPTIONS)
@@ -115,7 +114,7 @@ DERIVATION = {
     "replication": "M(pg_basebackup) + M(pg_rewind) - base - socket calls",
     "pgpool": "the pgpool program with the watchdog off - base - network - SysV IPC",
     "watchdog": "M(pgpool-watchdog) - base - network groups - ipc-sysv - shell-hooks - pgpool",
-    "vip-helper": "the ip program (as nobody with ambient caps) - base",
+    "vip-helper": "the ip and pgguard-garp programs (as nobody with ambient caps) - base",
     "support-agent": "M(support-agent) - base - network-client",
 }
 
@@ -182,7 +181,7 @@ def main():
             sys.exit(f"missing trace {path}: run run-workloads.sh first")
         for program, calls in parse(path).items():
             if profile == "vip-helper":
-                if program == "ip":
+                if program in ("ip", "pgguard-garp"):
                     vip |= calls
                     per_profile[profile] |= calls
                 continue
@@ -267,6 +266,7 @@ def write_cpp(output, groups, versions, distinct):
     out.append("//   streaming standby, promoted; pg_rewind over libpq; pgpool-II (watchdog off,")
     out.append("//   streaming-replication mode, health and sr checks, load balancing, PCP); three pgpool")
     out.append("//   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); ip addr add/del")
+    out.append("//   and pgguard-garp (the VIP's ARP announcement)")
     out.append("//   in a network namespace as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running psql and pg_dump | gzip.")
     out.append("// How each group is derived is documented in generate-groups.py. base also holds the vDSO")
     out.append("// calls (clock_gettime, gettimeofday, time, getcpu, clock_getres), which strace cannot see")

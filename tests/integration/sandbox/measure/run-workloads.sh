@@ -11,12 +11,13 @@
 #                   streaming-replication and health checks on, PCP queried
 #   pgpool-watchdog-{0,1,2}  three pgpool nodes with the watchdog on (heartbeat, quorum), the
 #                   leader stopped and the other two electing a new one, PCP watchdog info
-#   vip-helper      ip addr add/del in a network namespace, as nobody with ambient
-#                   CAP_NET_ADMIN + CAP_NET_RAW (as the helper runs)
+#   vip-helper      ip addr add/del and the VIP's ARP announcement (pgguard-garp) in a network
+#                   namespace, as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW (as the helper runs)
 #   support-agent   a metrics/backup agent: bash loop running psql and pg_dump | gzip under nice
 # Clients that are not sandboxed (psql, pgbench) are not traced.
 #
 # Usage (root): run-workloads.sh OUTDIR      then: generate-groups.py OUTDIR
+# env PGGUARD_GARP: the pgguard-garp binary (default: build/src/programs/garp/pgguard-garp)
 # Everything runs in /tmp/pgguard-sbtest-measure.*, ports 55632-55651, and is stopped at exit.
 set -euo pipefail
 
@@ -29,6 +30,11 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.trace
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+GARP=$(realpath "${PGGUARD_GARP:-$HERE/../../../../build/src/programs/garp/pgguard-garp}")
+[ -x "$GARP" ] || {
+  echo "no pgguard-garp at $GARP: build it first (cmake --build build)" >&2
+  exit 1
+}
 # shellcheck source=../lib/pg.sh
 source "$HERE/../lib/pg.sh"
 
@@ -128,12 +134,28 @@ for n in 0 1 2; do
   sb_write_pgpool_conf "$SB_WORK/wd$n-conf" "$SB_WORK/wd$n-run" "$SB_WORK/wd$n-log" \
     $((WD_POOL + n)) $((WD_PCP + n)) "$PORT_A" "$PORT_B"
   sb_add_watchdog "$SB_WORK/wd$n-conf" "$n" "$WD_POOL" "$WD_PORT" "$WD_HEARTBEAT"
-  # shellcheck disable=SC2046
-  sb_wrap "pgpool-watchdog-$n" "$SB_PGPOOL" $(sb_pgpool_args "$SB_WORK/wd$n-conf") \
-    >"$SB_WORK/wd$n.out" 2>&1 &
 done
+# Node 0 first, untraced, until it leads (without quorum yet); then nodes 1 and 2, traced,
+# join it as standbys; then node 0 stops and the two traced nodes elect a leader among
+# themselves, so the traces hold joining, following, an election and leading. (Nodes started
+# at the same instant, slowed down by strace, kept rejecting each other's stand for leader,
+# and a traced node 0 stopped answering PCP once it led alone.)
+start_wd() {
+  # shellcheck disable=SC2046
+  sb_wrap "pgpool-watchdog-$1" "$SB_PGPOOL" $(sb_pgpool_args "$SB_WORK/wd$1-conf") \
+    >"$SB_WORK/wd$1.out" 2>&1 &
+}
+# shellcheck disable=SC2046
+sb_as_postgres "$SB_PGPOOL" $(sb_pgpool_args "$SB_WORK/wd0-conf") >"$SB_WORK/wd0.out" 2>&1 &
+for _ in $(seq 300); do
+  info=$(wd_info 0) || info=
+  grep -q "Leader Node Name *: 127.0.0.1:$WD_POOL " <<<"$info" && break
+  sleep 0.2
+done
+start_wd 1
+start_wd 2
 leader=
-for _ in $(seq 150); do
+for _ in $(seq 300); do
   # Until the cluster has formed, PCP may refuse or answer without a leader.
   info=$(wd_info 0) || info=
   leader=$(awk -F' *: ' '/^Leader Node Name/ {print $2}' <<<"$info")
@@ -150,19 +172,18 @@ for n in 0 1 2; do
     "SELECT count(*) FROM pgbench_accounts" >/dev/null
 done
 sleep 3  # heartbeats, health and sr checks
-for n in 0 1 2; do
-  if [[ "$leader" == *":$((WD_POOL + n)) "* ]]; then
-    sb_stop_pgpool "$SB_WORK/wd$n-run"
-    other=$(((n + 1) % 3))
-    for _ in $(seq 150); do
-      info=$(wd_info "$other") || info=
-      new=$(awk -F' *: ' '/^Leader Node Name/ {print $2}' <<<"$info")
-      [ -n "$new" ] && [ "$new" != Not_Set ] && [ "$new" != "$leader" ] && break
-      sleep 0.2
-    done
-    sleep 2
-  fi
+sb_stop_pgpool "$SB_WORK/wd0-run"
+for _ in $(seq 300); do
+  info=$(wd_info 1) || info=
+  new=$(awk -F' *: ' '/^Leader Node Name/ {print $2}' <<<"$info")
+  [ -n "$new" ] && [ "$new" != Not_Set ] && [[ "$new" != *":$WD_POOL "* ]] && break
+  sleep 0.2
 done
+[ -n "$new" ] && [[ "$new" != *":$WD_POOL "* ]] || {
+  echo "no new leader after node 0 stopped" >&2
+  exit 1
+}
+sleep 3  # the new leader's heartbeats and checks
 for n in 0 1 2; do sb_stop_pgpool "$SB_WORK/wd$n-run"; done
 
 echo "== promote the standby, diverge, rewind the old primary"
@@ -210,7 +231,8 @@ ip netns exec "$NETNS" ip link set pgv-vip0 up
 ip netns exec "$NETNS" env -i PATH=/usr/sbin:/usr/bin:/bin strace -f -qq -o "$OUT/vip-helper.trace" \
   setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_admin,+net_raw \
   --ambient-caps=+net_admin,+net_raw /bin/sh -c 'ip addr add 198.18.0.10/24 dev pgv-vip0 label pgv-vip0:0 && ip -4 addr show dev pgv-vip0 &&
-    ip addr del 198.18.0.10/24 dev pgv-vip0' >/dev/null
+    "$0" --interface pgv-vip0 --address 198.18.0.10 --count 2 && ip addr del 198.18.0.10/24 dev pgv-vip0' \
+  "$GARP" >/dev/null
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
