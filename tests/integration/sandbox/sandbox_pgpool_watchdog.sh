@@ -16,6 +16,7 @@ sb_require_postgres
 PCP_WATCHDOG_INFO=${PCP_WATCHDOG_INFO:-/usr/sbin/pcp_watchdog_info}
 [ -x "$PCP_WATCHDOG_INFO" ] || missing_prerequisite "pcp_watchdog_info (apt-get install pgpool2)"
 
+sb_on_exit "sb_kill_leftovers '$SB_WORK'"  # registered first, so it runs last
 PG_PORT=55452
 NODES=(0 1 2)
 pool_port() { echo $((55480 + $1)); }

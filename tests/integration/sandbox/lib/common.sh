@@ -54,6 +54,19 @@ sb_setup() {
   install -d -o postgres -g postgres -m 755 "$SB_SOCK"
 }
 
+# sb_kill_leftovers DIR: kills every process whose working directory is under DIR. pgpool's
+# children (lifecheck, heartbeat) can outlive a main process that died on a FATAL error, and
+# they renamed themselves, so neither their parent nor their command line finds them; the
+# profiles' workdir does.
+sb_kill_leftovers() {
+  local dir=$1 proc cwd
+  for proc in /proc/[0-9]*; do
+    cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
+    [[ "$cwd" == "$dir"/* ]] && kill -KILL "${proc#/proc/}" 2>/dev/null
+  done
+  return 0
+}
+
 sb_require_postgres() {
   [ -x "$SB_PGBIN/postgres" ] || missing_prerequisite "PostgreSQL 15 ($SB_PGBIN/postgres)"
 }
