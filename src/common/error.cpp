@@ -5,11 +5,11 @@
 namespace pgguard {
 
 std::string Location::to_string() const {
-  const std::string name = file ? *file : std::string();
-  if (line <= 0) {
-    return name;
+  std::string text = file ? *file : std::string();
+  if (line > 0) {
+    text += ":" + std::to_string(line);
   }
-  return name + ":" + std::to_string(line);
+  return text;
 }
 
 ConfigError::ConfigError(const Location& where, const std::string& key, const std::string& message)

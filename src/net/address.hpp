@@ -54,7 +54,7 @@ class Address {
     if (a.family_ != b.family_) {
       return a.family_ <=> b.family_;
     }
-    if (const auto high = a.word(0) <=> b.word(0); high != 0) {
+    if (const auto high = a.word(0) <=> b.word(0); std::is_neq(high)) {
       return high;
     }
     return a.word(1) <=> b.word(1);
