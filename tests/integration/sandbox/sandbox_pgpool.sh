@@ -18,15 +18,6 @@ PCP_PORT=55448
 DATA=$SB_WORK/data
 UID_PG=$(id -u postgres)
 GID_PG=$(id -g postgres)
-mkdir -p "$SB_WORK/conf" "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$PG_PORT"
-chown postgres:postgres "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$PG_PORT"
-
-sb_render "$SB_PROFILES/initdb.conf.in" "$SB_WORK/initdb.conf" USER=postgres GROUP=postgres \
-  DATA_DIR="$DATA" || exit 1
-sb_render "$SB_PROFILES/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
-  GROUP=postgres DATA_DIR="$DATA" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$PG_PORT" \
-  ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
-  PORT="$PG_PORT" CONNECT_PORTS="$PG_PORT" || exit 1
 POOL_CONF=$SB_WORK/pgpool-conf POOL_RUN=$SB_WORK/pgpool-run POOL_LOG=$SB_WORK/pgpool-log
 sb_write_pgpool_conf "$POOL_CONF" "$POOL_RUN" "$POOL_LOG" "$POOL_PORT" "$PCP_PORT" "$PG_PORT"
 sb_render "$SB_PROFILES/pgpool.conf.in" "$SB_WORK/pgpool.conf" USER=postgres GROUP=postgres \
@@ -34,23 +25,7 @@ sb_render "$SB_PROFILES/pgpool.conf.in" "$SB_WORK/pgpool.conf" USER=postgres GRO
   PORT="$POOL_PORT" PCP_PORT="$PCP_PORT" CONNECT_PORTS="$PG_PORT" || exit 1
 sb_check "check pgpool profile" "$SB_LAUNCH" check --profile "$SB_WORK/pgpool.conf"
 
-sb_wrap() {
-  shift
-  "$SB_LAUNCH" run --profile "$SB_WORK/initdb.conf" -- "$@"
-}
-sb_initdb "$DATA" || {
-  cat "$SB_WORK/initdb-data.log" >&2
-  sb_fail "initdb"
-  sb_finish
-}
-sb_write_pg_conf "$DATA" "$PG_PORT"
-"$SB_LAUNCH" run --profile "$SB_WORK/server.conf" -- "$SB_PGBIN/postgres" -D "$DATA" \
-  >"$SB_WORK/server.out" 2>&1 &
-sb_on_exit "sb_stop_postgres '$DATA'"
-sb_wait_ready "$PG_PORT" 60 || {
-  sb_fail "backend did not start"
-  sb_finish
-}
+sb_start_backend "$DATA" "$PG_PORT" || sb_finish
 sb_as_postgres "$SB_PGBIN/pgbench" -h "$SB_SOCK" -p "$PG_PORT" -U postgres -i -s 1 -q postgres \
   >/dev/null 2>&1 || sb_fail "pgbench -i on the backend"
 

@@ -26,15 +26,6 @@ heartbeat_port() { echo $((55489 + $1)); }
 UID_PG=$(id -u postgres)
 GID_PG=$(id -g postgres)
 DATA=$SB_WORK/data
-mkdir -p "$SB_WORK/conf" "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$PG_PORT"
-chown postgres:postgres "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$PG_PORT"
-
-sb_render "$SB_PROFILES/initdb.conf.in" "$SB_WORK/initdb.conf" USER=postgres GROUP=postgres \
-  DATA_DIR="$DATA" || exit 1
-sb_render "$SB_PROFILES/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
-  GROUP=postgres DATA_DIR="$DATA" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$PG_PORT" \
-  ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
-  PORT="$PG_PORT" CONNECT_PORTS="$PG_PORT" || exit 1
 
 # One configuration directory per node: pgpool reads its id from pgpool_node_id next to
 # pgpool.conf, and the rest of the file is identical on every node (as BOSH renders it).
@@ -61,23 +52,7 @@ for n in "${NODES[@]}"; do echo "127.0.0.1:$(pcp_port "$n"):pcpadmin:secret"; do
 chown postgres:postgres "$PCPPASS"
 chmod 600 "$PCPPASS"
 
-sb_wrap() {
-  shift
-  "$SB_LAUNCH" run --profile "$SB_WORK/initdb.conf" -- "$@"
-}
-sb_initdb "$DATA" || {
-  cat "$SB_WORK/initdb-data.log" >&2
-  sb_fail "initdb"
-  sb_finish
-}
-sb_write_pg_conf "$DATA" "$PG_PORT"
-"$SB_LAUNCH" run --profile "$SB_WORK/server.conf" -- "$SB_PGBIN/postgres" -D "$DATA" \
-  >"$SB_WORK/server.out" 2>&1 &
-sb_on_exit "sb_stop_postgres '$DATA'"
-sb_wait_ready "$PG_PORT" 60 || {
-  sb_fail "backend did not start"
-  sb_finish
-}
+sb_start_backend "$DATA" "$PG_PORT" || sb_finish
 for n in "${NODES[@]}"; do sb_on_exit "sb_stop_pgpool '$(run_dir "$n")'"; done
 
 declare -A LAUNCHED

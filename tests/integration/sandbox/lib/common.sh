@@ -67,6 +67,39 @@ sb_kill_leftovers() {
   return 0
 }
 
+# sb_start_backend DATA PORT: a PostgreSQL 15 backend for the pgpool tests, initialised and
+# started under the initdb and server profiles (rendered to $SB_WORK/initdb.conf and
+# $SB_WORK/server.conf, dirs under $SB_WORK), stopped at exit. Records the failure and returns
+# 1 when it cannot start.
+sb_start_backend() {
+  local data=$1 port=$2
+  mkdir -p "$SB_WORK/conf" "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$port"
+  chown postgres:postgres "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$port"
+  sb_render "$SB_PROFILES/initdb.conf.in" "$SB_WORK/initdb.conf" USER=postgres GROUP=postgres \
+    DATA_DIR="$data" || return 1
+  sb_render "$SB_PROFILES/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
+    GROUP=postgres DATA_DIR="$data" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$port" \
+    ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
+    PORT="$port" CONNECT_PORTS="$port" || return 1
+  sb_wrap() {
+    shift
+    "$SB_LAUNCH" run --profile "$SB_WORK/initdb.conf" -- "$@"
+  }
+  if ! sb_initdb "$data"; then
+    cat "$SB_WORK/initdb-data.log" >&2
+    sb_fail "initdb"
+    return 1
+  fi
+  sb_write_pg_conf "$data" "$port"
+  "$SB_LAUNCH" run --profile "$SB_WORK/server.conf" -- "$SB_PGBIN/postgres" -D "$data" \
+    >"$SB_WORK/server.out" 2>&1 &
+  sb_on_exit "sb_stop_postgres '$data'"
+  sb_wait_ready "$port" 60 || {
+    sb_fail "backend did not start"
+    return 1
+  }
+}
+
 sb_require_postgres() {
   [ -x "$SB_PGBIN/postgres" ] || missing_prerequisite "PostgreSQL 15 ($SB_PGBIN/postgres)"
 }
