@@ -51,7 +51,11 @@ sb_setup() {
   chmod 755 "$SB_WORK"
   sb_on_exit "rm -rf '$SB_WORK'"
   SB_SOCK=$SB_WORK/run
-  install -d -o postgres -g postgres -m 755 "$SB_SOCK"
+  install -d -o postgres -g postgres -m 755 "$SB_WORK/run"
+  # Every process the test starts as postgres inherits the working directory: not the build
+  # tree, which may sit under a directory postgres cannot enter (libpq tools then warn "could
+  # not change directory", which the denial checks rightly count).
+  cd "$SB_WORK" || exit 1
 }
 
 # sb_kill_leftovers DIR: kills every process whose working directory is under DIR. pgpool's
