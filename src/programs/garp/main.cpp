@@ -2,6 +2,7 @@
 // arping_cmd), from the tiny helper that holds CAP_NET_RAW. See src/net/gratuitous_arp.hpp.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "common/error.hpp"

@@ -79,12 +79,15 @@ sb_start_backend() {
   local data=$1 port=$2
   mkdir -p "$SB_WORK/conf" "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$port"
   chown postgres:postgres "$SB_WORK/scratch" "$SB_WORK/archive" "$SB_WORK/log-$port"
-  sb_render "$SB_PROFILES/initdb.conf.in" "$SB_WORK/initdb.conf" USER=postgres GROUP=postgres \
-    DATA_DIR="$data" || return 1
-  sb_render "$SB_PROFILES/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
-    GROUP=postgres DATA_DIR="$data" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$port" \
-    ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
-    PORT="$port" CONNECT_PORTS="$port" || return 1
+  if ! sb_render "$SB_PROFILES/initdb.conf.in" "$SB_WORK/initdb.conf" USER=postgres \
+    GROUP=postgres DATA_DIR="$data" ||
+    ! sb_render "$SB_PROFILES/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
+      GROUP=postgres DATA_DIR="$data" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$port" \
+      ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
+      PORT="$port" CONNECT_PORTS="$port"; then
+    sb_fail "render the backend's profiles"
+    return 1
+  fi
   sb_wrap() {
     shift
     "$SB_LAUNCH" run --profile "$SB_WORK/initdb.conf" -- "$@"
