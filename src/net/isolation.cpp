@@ -22,38 +22,51 @@ namespace pgguard::net {
 
 namespace {
 
-// The record that lets an unchanged configuration skip the read-back, when it applies.
-struct FastPath {
-  std::optional<std::uint64_t> cookie;
-  std::optional<AppliedState> state;
-  std::string digest;
+// One apply or verify: its netlink socket, and the record that lets an unchanged
+// configuration skip parsing and the read-back, when it applies.
+class Run {
+ public:
+  Run(const ConfigSource& source, const EngineOptions& options)
+      : store_(options.state_directory),
+        socket_(NetlinkSocket::open()),
+        digest_(configuration_digest(source.text())) {
+    if (options.use_state) {
+      cookie_ = network_namespace_cookie(socket_);
+      if (cookie_) {
+        record_ = store_.load(*cookie_);
+      }
+    }
+  }
+
+  NetlinkSocket& socket() { return socket_; }
+
+  // The recorded state when this configuration was proven in force and nothing has been
+  // committed since; nullptr when the kernel must be compared.
+  const AppliedState* unchanged() {
+    if (record_ && record_->digest == digest_ && record_->generation == read_generation(socket_)) {
+      return &*record_;
+    }
+    return nullptr;
+  }
+
+  // The configuration last proven in force for this table was a different one.
+  bool known_to_differ(const IsolationConfig& config) const {
+    return record_ && record_->digest != digest_ && record_->table == config.table;
+  }
+
+  void remember(const IsolationConfig& config, std::uint32_t generation) const {
+    if (cookie_) {
+      store_.save(*cookie_, AppliedState{generation, digest_, config.table, config.sysctl});
+    }
+  }
+
+ private:
+  StateStore store_;
+  NetlinkSocket socket_;
+  std::string digest_;
+  std::optional<std::uint64_t> cookie_;
+  std::optional<AppliedState> record_;
 };
-
-FastPath look_up_fast_path(NetlinkSocket& socket, const ConfigSource& source,
-                           const StateStore& store, const EngineOptions& options) {
-  FastPath fast;
-  fast.digest = configuration_digest(source.text());
-  if (!options.use_state) {
-    return fast;
-  }
-  fast.cookie = network_namespace_cookie(socket);
-  if (fast.cookie) {
-    fast.state = store.load(*fast.cookie);
-  }
-  return fast;
-}
-
-bool still_in_force(NetlinkSocket& socket, const FastPath& fast) {
-  return fast.state && fast.state->digest == fast.digest &&
-         fast.state->generation == read_generation(socket);
-}
-
-void remember(const StateStore& store, const FastPath& fast, const IsolationConfig& config,
-              std::uint32_t generation) {
-  if (fast.cookie) {
-    store.save(*fast.cookie, AppliedState{generation, fast.digest, config.table, config.sysctl});
-  }
-}
 
 }  // namespace
 
@@ -114,16 +127,14 @@ IsolationConfig parse_config_source(const ConfigSource& source) {
 
 ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& options) {
   ApplyReport report;
-  const StateStore store(options.state_directory);
-  NetlinkSocket socket = NetlinkSocket::open();
-  const FastPath fast = look_up_fast_path(socket, source, store, options);
-  if (still_in_force(socket, fast)) {
-    report.table = fast.state->table;
+  Run run(source, options);
+  if (const AppliedState* state = run.unchanged()) {
+    report.table = state->table;
     report.unchanged_since_last_run = true;
-    report.sysctls_written =
-        apply_sysctls(plan_sysctls(fast.state->sysctl, probe_sysctl_environment()));
+    report.sysctls_written = apply_sysctls(plan_sysctls(state->sysctl, probe_sysctl_environment()));
     return report;
   }
+  NetlinkSocket& socket = run.socket();
 
   // Everything that can fail on bad input or an unreadable host runs before the first change.
   const IsolationConfig config = parse_config_source(source);
@@ -133,8 +144,7 @@ ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& opt
 
   // A different configuration than the one last proven in force must change something:
   // skip the element read-back (costly for large sets) and refill or replace right away.
-  const bool known_to_differ =
-      fast.state && fast.state->digest != fast.digest && fast.state->table == config.table;
+  const bool known_to_differ = run.known_to_differ(config);
   const std::uint32_t before = read_generation(socket);
   const TableSnapshot kernel =
       read_table(socket, plan.name, known_to_differ ? ReadElements::no : ReadElements::yes);
@@ -145,7 +155,7 @@ ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& opt
   }
   if (kernel.exists && !known_to_differ && kernel == *desired) {
     if (read_generation(socket) == before) {
-      remember(store, fast, config, before);
+      run.remember(config, before);
     }
   } else {
     report.mode = !kernel.exists                 ? ApplyMode::create
@@ -159,7 +169,7 @@ ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& opt
     report.batch_bytes = batch.bytes.size();
     // Exactly one commit since the read-back (ours) means the kernel holds exactly the plan.
     if (const auto after = read_generation(socket); after == before + 1) {
-      remember(store, fast, config, after);
+      run.remember(config, after);
     }
   }
   report.sysctls_written = apply_sysctls(sysctls);
@@ -168,16 +178,14 @@ ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& opt
 
 VerifyReport verify_isolation(const ConfigSource& source, const EngineOptions& options) {
   VerifyReport report;
-  const StateStore store(options.state_directory);
-  NetlinkSocket socket = NetlinkSocket::open();
-  const FastPath fast = look_up_fast_path(socket, source, store, options);
-  if (still_in_force(socket, fast)) {
-    report.table = fast.state->table;
+  Run run(source, options);
+  if (const AppliedState* state = run.unchanged()) {
+    report.table = state->table;
     report.unchanged_since_last_run = true;
-    report.differences =
-        compare_sysctls(plan_sysctls(fast.state->sysctl, probe_sysctl_environment()));
+    report.differences = compare_sysctls(plan_sysctls(state->sysctl, probe_sysctl_environment()));
     return report;
   }
+  NetlinkSocket& socket = run.socket();
 
   const IsolationConfig config = parse_config_source(source);
   report.table = config.table;
@@ -186,7 +194,7 @@ VerifyReport verify_isolation(const ConfigSource& source, const EngineOptions& o
   report.differences =
       compare_tables(read_table(socket, plan.name), desired_snapshot(plan), plan.name);
   if (report.differences.empty() && read_generation(socket) == before) {
-    remember(store, fast, config, before);
+    run.remember(config, before);
   }
   const auto sysctl_differences =
       compare_sysctls(plan_sysctls(config.sysctl, probe_sysctl_environment()));
