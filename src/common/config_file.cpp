@@ -1,13 +1,13 @@
 #include "common/config_file.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <unordered_map>
 
+#include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 
@@ -99,19 +99,8 @@ ConfigFile ConfigFile::load(const std::string& path) {
     throw ConfigError(Location{path, 0}, "", "cannot read file: " + errno_text(errno));
   }
   std::string contents;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t count = ::read(fd.get(), buffer, sizeof buffer);
-    if (count < 0 && errno == EINTR) {
-      continue;
-    }
-    if (count < 0) {
-      throw ConfigError(Location{path, 0}, "", "error while reading file: " + errno_text(errno));
-    }
-    if (count == 0) {
-      break;
-    }
-    contents.append(buffer, static_cast<std::size_t>(count));
+  if (const int error = read_to_end(fd.get(), contents); error != 0) {
+    throw ConfigError(Location{path, 0}, "", "error while reading file: " + errno_text(error));
   }
   return parse(contents, path);
 }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/capabilities.hpp"
@@ -69,22 +70,12 @@ void notice(const std::string& text) {
   (void)std::fprintf(stderr, "pgguard-launch: notice: %s\n", text.c_str());
 }
 
-std::string read_all(int fd) {
+std::string read_process_status(int fd) {
   std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t count = ::read(fd, buffer, sizeof buffer);
-    if (count < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw SystemError("read back: read /proc/self/status", errno);
-    }
-    if (count == 0) {
-      return text;
-    }
-    text.append(buffer, static_cast<std::size_t>(count));
+  if (const int error = read_to_end(fd, text); error != 0) {
+    throw SystemError("read back: read /proc/self/status", error);
   }
+  return text;
 }
 
 }  // namespace
@@ -218,7 +209,7 @@ namespace {
   load_seccomp(seccomp_program);
 
   // 11. Read back and compare; any difference and the target is not started.
-  const auto actual = parse_process_status(read_all(status_file.get()));
+  const auto actual = parse_process_status(read_process_status(status_file.get()));
   const auto differences = compare_process_status(plan.expected_status, actual);
   if (!differences.empty()) {
     throw Error(ExitCode::system, profile.file +
