@@ -1,16 +1,10 @@
 #include "sandbox/capabilities.hpp"
 
-#include <fcntl.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
-#include <charconv>
-#include <cstring>
-
-#include "common/unique_fd.hpp"
 
 namespace pgguard::sandbox {
 
@@ -31,18 +25,14 @@ std::string upper(std::string_view text) {
 }  // namespace
 
 int last_capability() {
-  // read(2), not a stream: the launch path stays free of iostream/locale initialisation.
-  const UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
-  char text[16] = {};
-  int last = -1;
-  if (fd && ::read(fd.get(), text, sizeof text - 1) > 0) {
-    const char* end = text + std::strlen(text);
-    const auto [stop, error] = std::from_chars(text, end, last);
-    if (error == std::errc() && (stop == end || *stop == '\n') && last >= 0 && last < 64) {
-      return last;
-    }
+  // libcap's constructor has already probed the running kernel's bounding set (PR_CAPBSET_READ)
+  // for the number of capabilities: asking it costs no system call, where reading
+  // /proc/sys/kernel/cap_last_cap cost an open and a read at every step that needs it.
+  const cap_value_t bits = cap_max_bits();
+  if (bits > 0 && bits <= 64) {
+    return bits - 1;
   }
-  // No procfs: libcap's compile-time knowledge is the best remaining guess.
+  // The probe found nothing usable: libcap's compile-time knowledge is the best remaining guess.
   return CAP_LAST_CAP;
 }
 

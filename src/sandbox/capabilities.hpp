@@ -15,7 +15,8 @@ namespace pgguard::sandbox {
 // this kernel does not know.
 std::optional<Capability> find_capability(std::string_view name);
 std::string capability_name(int value);
-// The highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).
+// The highest capability number the running kernel knows (what /proc/sys/kernel/cap_last_cap
+// says; libcap probes it at start-up).
 int last_capability();
 
 // A 64-bit mask as /proc/self/status prints it.

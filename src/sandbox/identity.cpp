@@ -1,11 +1,17 @@
 #include "sandbox/identity.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <nss.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "common/file_io.hpp"
+#include "common/strings.hpp"
+#include "common/unique_fd.hpp"
 
 namespace pgguard::sandbox {
 
@@ -58,7 +64,29 @@ std::string group_name_of(gid_t gid) {
 
 }  // namespace
 
+void use_configured_sources_without_nscd(const std::string& nsswitch_path) {
+  const UniqueFd file(::open(nsswitch_path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string text;
+  if (!file || read_to_end(file.get(), text) != 0) {
+    return;  // glibc's built-in defaults then, asked the usual way
+  }
+  for (const auto& raw_line : split(text, "\n")) {
+    const std::string_view line = std::string_view(raw_line).substr(0, raw_line.find('#'));
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      continue;
+    }
+    const std::string database(trim(line.substr(0, colon)));
+    const std::string services(trim(line.substr(colon + 1)));
+    if ((database == "passwd" || database == "group") && !services.empty()) {
+      // A line glibc cannot parse is left alone: the lookup then goes the usual way.
+      (void)::__nss_configure_lookup(database.c_str(), services.c_str());
+    }
+  }
+}
+
 Identity resolve_identity(const Profile& profile) {
+  use_configured_sources_without_nscd("/etc/nsswitch.conf");
   Identity identity;
   passwd entry{};
   std::vector<char> buffer;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 
 #include "common/strings.hpp"
 #include "sandbox/capabilities.hpp"
@@ -155,7 +154,7 @@ double exposure_score(const std::vector<ExposureItem>& items) {
 std::string explain_plan(const SandboxPlan& plan) {
   const auto& profile = plan.profile;
   const auto& identity = plan.identity;
-  std::ostringstream out;
+  TextBuilder out;
   out << "profile: " << profile.file << "\n\n";
 
   out << "identity\n";

@@ -281,8 +281,17 @@ BpfProgram compile_seccomp(const SeccompPolicy& policy) {
   const auto number_of = [](const std::string& name) {
     const int number = resolve_syscall(name);
     if (number < 0) {
-      throw Error(ExitCode::bad_input,
-                  "seccomp: '" + name + "' is not a system call of " + native_arch_name());
+      std::vector<std::string> groups;
+      for (const auto& group : syscall_groups()) {
+        if (std::find(group.syscalls.begin(), group.syscalls.end(), name) != group.syscalls.end()) {
+          groups.emplace_back(group.name);
+        }
+      }
+      throw Error(
+          ExitCode::bad_input,
+          "seccomp: '" + name + "' is not a system call of " + native_arch_name() +
+              " for libseccomp " + libseccomp_version() +
+              (groups.empty() ? std::string() : " (named by group " + join(groups, ", ") + ")"));
     }
     return number;
   };

@@ -18,7 +18,7 @@ struct SelinuxPlan {
 // Pure; throws UnsupportedError when the profile requires SELinux and the host lacks it.
 SelinuxPlan plan_selinux(const Profile& profile, bool enabled);
 
-// setexeccon(3) with the plan's context; a no-op without one.
+// Sets the plan's exec context for the next execve (setexeccon_raw(3)); a no-op without one.
 void apply_selinux(const Profile& profile, const SelinuxPlan& plan);
 
 }  // namespace pgguard::sandbox

@@ -1,6 +1,12 @@
 #include "sandbox/sha256.hpp"
 
+#include <algorithm>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <sys/platform/x86.h>
+#endif
 
 namespace pgguard::sandbox {
 
@@ -20,13 +26,7 @@ constexpr std::uint32_t rotate_right(std::uint32_t value, int count) {
   return (value >> count) | (value << (32 - count));
 }
 
-}  // namespace
-
-Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
-
-void Sha256::compress(const std::uint8_t* block) {
+void compress_portable(std::array<std::uint32_t, 8>& state, const std::uint8_t* block) {
   std::array<std::uint32_t, 64> w{};
   for (std::size_t i = 0; i < 16; ++i) {
     w[i] = (std::uint32_t{block[4 * i]} << 24) | (std::uint32_t{block[4 * i + 1]} << 16) |
@@ -39,7 +39,7 @@ void Sha256::compress(const std::uint8_t* block) {
         rotate_right(w[i - 2], 17) ^ rotate_right(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  auto [a, b, c, d, e, f, g, h] = state_;
+  auto [a, b, c, d, e, f, g, h] = state;
   for (std::size_t i = 0; i < 64; ++i) {
     const std::uint32_t s1 = rotate_right(e, 6) ^ rotate_right(e, 11) ^ rotate_right(e, 25);
     const std::uint32_t choose = (e & f) ^ (~e & g);
@@ -56,25 +56,130 @@ void Sha256::compress(const std::uint8_t* block) {
     b = a;
     a = temp1 + temp2;
   }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
+}
+
+#if defined(__x86_64__)
+// SHA-NI: SHA256RNDS2 does two rounds on the state held as {A,B,E,F} and {C,D,G,H};
+// SHA256MSG1/MSG2 compute the message schedule four words at a time.
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_extensions(
+    std::array<std::uint32_t, 8>& state, const std::uint8_t* blocks, std::size_t count) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  // {A,B,C,D},{E,F,G,H} -> {F,E,B,A} (ABEF) and {H,G,D,C} (CDGH), dword 0 first.
+  const __m128i dcba =
+      _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0])), 0xB1);
+  const __m128i hgfe =
+      _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4])), 0x1B);
+  __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);
+  __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);
+
+  for (; count > 0; --count, blocks += 64) {
+    const __m128i abef_before = abef;
+    const __m128i cdgh_before = cdgh;
+    __m128i
+        message[4]{};  // NOLINT(*-avoid-c-arrays): std::array drops __m128i's alignment attribute
+    for (std::size_t group = 0; group < 16; ++group) {
+      __m128i& words = message[group % 4];
+      if (group < 4) {
+        words = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * group)), byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], for t = 4*group .. 4*group+3.
+        const __m128i& previous = message[(group + 3) % 4];
+        const __m128i minus_seven = _mm_alignr_epi8(previous, message[(group + 2) % 4], 4);
+        words = _mm_sha256msg2_epu32(
+            _mm_add_epi32(_mm_sha256msg1_epu32(words, message[(group + 1) % 4]), minus_seven),
+            previous);
+      }
+      __m128i with_constants = _mm_add_epi32(
+          words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&round_constants[4 * group])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, with_constants);
+      with_constants = _mm_shuffle_epi32(with_constants, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, with_constants);
+    }
+    abef = _mm_add_epi32(abef, abef_before);
+    cdgh = _mm_add_epi32(cdgh, cdgh_before);
+  }
+
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+}  // namespace
+
+bool Sha256::available(Engine engine) {
+  switch (engine) {
+    case Engine::portable:
+      return true;
+    case Engine::x86_sha_extensions:
+#if defined(__x86_64__)
+      // glibc's record of CPUID, made once at start-up: __builtin_cpu_supports would run
+      // libgcc's own CPUID probe, and CPUID traps to the hypervisor on a VM.
+      return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSE4_1) && CPU_FEATURE_ACTIVE(SSSE3);
+#else
+      return false;
+#endif
+  }
+  return false;
+}
+
+Sha256::Engine Sha256::best_engine() {
+  return available(Engine::x86_sha_extensions) ? Engine::x86_sha_extensions : Engine::portable;
+}
+
+Sha256::Sha256(Engine engine)
+    : engine_(available(engine) ? engine : Engine::portable), state_{0x6a09e667, 0xbb67ae85,
+                                                                     0x3c6ef372, 0xa54ff53a,
+                                                                     0x510e527f, 0x9b05688c,
+                                                                     0x1f83d9ab, 0x5be0cd19} {}
+
+void Sha256::compress(const std::uint8_t* blocks, std::size_t count) {
+#if defined(__x86_64__)
+  if (engine_ == Engine::x86_sha_extensions) {
+    compress_sha_extensions(state_, blocks, count);
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < count; ++i) {
+    compress_portable(state_, blocks + 64 * i);
+  }
 }
 
 void Sha256::update(std::span<const std::byte> data) {
   total_bytes_ += data.size();
-  for (const std::byte value : data) {
-    buffer_[buffered_++] = static_cast<std::uint8_t>(value);
-    if (buffered_ == buffer_.size()) {
-      compress(buffer_.data());
-      buffered_ = 0;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data.data());
+  std::size_t remaining = data.size();
+  if (buffered_ > 0) {
+    const std::size_t taken = std::min(remaining, buffer_.size() - buffered_);
+    std::memcpy(buffer_.data() + buffered_, bytes, taken);
+    buffered_ += taken;
+    bytes += taken;
+    remaining -= taken;
+    if (buffered_ < buffer_.size()) {
+      return;
     }
+    compress(buffer_.data(), 1);
+    buffered_ = 0;
   }
+  // Whole blocks straight from the caller's memory; the tail waits in the buffer.
+  const std::size_t whole = remaining / 64;
+  if (whole > 0) {
+    compress(bytes, whole);
+    bytes += 64 * whole;
+    remaining -= 64 * whole;
+  }
+  std::memcpy(buffer_.data(), bytes, remaining);
+  buffered_ = remaining;
 }
 
 void Sha256::update(std::string_view text) {

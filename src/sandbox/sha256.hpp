@@ -9,16 +9,25 @@
 
 namespace pgguard::sandbox {
 
-// SHA-256 (FIPS 180-4), written here so the BPF-file check needs no crypto library.
+// SHA-256 (FIPS 180-4), written here so the BPF-file check needs no crypto library (whose
+// shared object would cost more to load than the few kilobytes the launcher hashes).
 class Sha256 {
  public:
-  Sha256();
+  // The x86 SHA extensions hash ~8x faster than portable code; the launcher hashes its seccomp
+  // policy and BPF file on every start.
+  enum class Engine { portable, x86_sha_extensions };
+  static bool available(Engine engine);
+  static Engine best_engine();
+
+  explicit Sha256(Engine engine = best_engine());
   void update(std::span<const std::byte> data);
   void update(std::string_view text);
   std::array<std::uint8_t, 32> finish();
 
  private:
-  void compress(const std::uint8_t* block);
+  void compress(const std::uint8_t* blocks, std::size_t count);
+
+  Engine engine_;
 
   std::array<std::uint32_t, 8> state_;
   std::array<std::uint8_t, 64> buffer_{};

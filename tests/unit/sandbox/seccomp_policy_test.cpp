@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "bpf_interpreter.hpp"
+#include "sandbox/syscall_groups.hpp"
 #include "test_support.hpp"
 
 using namespace pgguard;
@@ -62,6 +63,35 @@ void spill(const std::string& path, const std::string& contents, mode_t mode = 0
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(seccomp_policy)
+
+// Profile validation leaves the groups' names to this test (they are build-time data): every name
+// of every shipped group is a system call of this architecture for the libseccomp the programs
+// link, and none is on the always-killed list.
+BOOST_AUTO_TEST_CASE(every_group_names_known_syscalls_only) {
+  std::size_t names = 0;
+  for (const auto& group : syscall_groups()) {
+    for (const auto name : group.syscalls) {
+      ++names;
+      BOOST_TEST(resolve_syscall(name) >= 0, "group " << group.name << ": " << name);
+      BOOST_TEST(!is_always_killed(name), "group " << group.name << ": " << name);
+    }
+  }
+  BOOST_TEST(names > 100U);
+}
+
+// A name this libseccomp does not know is refused when the filter is compiled, naming its group.
+BOOST_AUTO_TEST_CASE(compiling_an_unknown_name_names_the_error) {
+  SeccompPolicy policy = policy_of("group = base\n");
+  policy.allowed.emplace_back("no_such_syscall");
+  try {
+    (void)compile_seccomp(policy);
+    BOOST_FAIL("compiled a policy with an unknown system call");
+  } catch (const Error& error) {
+    BOOST_TEST(std::string(error.what()).find("'no_such_syscall' is not a system call") !=
+                   std::string::npos,
+               error.what());
+  }
+}
 
 BOOST_AUTO_TEST_CASE(policy_expands_groups_and_splits_special_cases) {
   const auto policy = policy_of("group = base\nallow = clone, clone3, uname\n");
