@@ -5,7 +5,15 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+// glibc's header spells its return type _Bool, which GCC accepts in C++ and clang (clang-tidy)
+// does not; the two types are the same in the ABI.
+#if defined(__clang__)
+#define _Bool bool  // NOLINT(bugprone-reserved-identifier)
+#endif
 #include <sys/platform/x86.h>
+#if defined(__clang__)
+#undef _Bool
+#endif
 #endif
 
 namespace pgguard::sandbox {
