@@ -233,7 +233,7 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
     }
     // The groups' own names are build-time data, checked by the unit tests against the
     // libseccomp the programs link; compiling the filter resolves every name again and names
-    // the group of one this libseccomp does not know. Not resolving ~400 names here keeps them
+    // the group of one this libseccomp does not know. Not resolving ~200 names here keeps them
     // off the launch path, where a BPF file's digest already proves they compiled.
   }
   if (profile.seccomp.groups.empty() && profile.seccomp.allow.empty()) {

@@ -80,13 +80,14 @@ void compress_portable(std::array<std::uint32_t, 8>& state, const std::uint8_t* 
 __attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_extensions(
     std::array<std::uint32_t, 8>& state, const std::uint8_t* blocks, std::size_t count) {
   const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-  // {A,B,C,D},{E,F,G,H} -> {F,E,B,A} (ABEF) and {H,G,D,C} (CDGH), dword 0 first.
-  const __m128i dcba =
+  // Register names list the dwords from the highest to the lowest, as Intel's documentation
+  // does: state {A,B,C,D},{E,F,G,H} in memory becomes ABEF and CDGH.
+  const __m128i cdab =
       _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0])), 0xB1);
-  const __m128i hgfe =
+  const __m128i efgh =
       _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4])), 0x1B);
-  __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);
-  __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
 
   for (; count > 0; --count, blocks += 64) {
     const __m128i abef_before = abef;
