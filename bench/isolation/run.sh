@@ -204,10 +204,11 @@ for scenario in $scenarios; do
 done
 
 # Every sample starts with an empty conntrack table in its server namespace: a 2 s connection
-# sample leaves ~30,000 TIME_WAIT entries for 120 s, and the kernel's conntrack hash is shared by
-# all namespaces, so without the flush each sample ran against the entries of the samples
-# before it, of every stateful scenario (measured with the same build, 6 and 10 paired rounds: ours
-# 0.75x of no rules without the flush, 0.85x with it; conntrack-only 0.83x and 0.88x).
+# sample leaves ~30,000 closed entries (kept 10 s after the RST, and in the hash until the
+# garbage collector gets to them), and the kernel's conntrack hash is shared by all namespaces,
+# so without the flush a sample could run against the leftovers of the samples before it, of
+# every stateful scenario. Measured with three scenarios, samples ~8 s apart, 6 and 10 paired
+# rounds: ours 0.75x of no rules without the flush, 0.85x with it; conntrack-only 0.83x, 0.88x.
 flush_conntrack() { # flush_conntrack <scenario>
   ip netns exec "pgt-bench-srv-$1" conntrack -F >/dev/null 2>&1 ||
     [ "$1" = none ] || { echo "run.sh: conntrack -F failed in pgt-bench-srv-$1" >&2; exit 1; }
@@ -292,7 +293,6 @@ for n, iso, nft, iptn, iptl, reap, ver in rows("apply.dat"):
 load = open(f"{out}/loadavg-start").read().strip()
 print(f"\nProcess floor: `/bin/true` took {floor:.2f} ms (median, same method): the part of every "
       f"time above that is not the tool's own. Load average at the start: {load} (2 cores, shared).")
-import statistics
 samples = {}  # scenario -> round -> (conn/s, bit/s)
 for r, scenario, conn, bps in rows("path.dat"):
     samples.setdefault(scenario, {})[int(r)] = (float(conn), float(bps))
