@@ -15,23 +15,28 @@ namespace {
 
 // The NSS configuration is process-wide: each case runs in a child, which exits 0 when root is
 // found and 1 when it is not.
+int root_found_with(const std::string& nsswitch_path) {
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    use_configured_sources_without_nscd(nsswitch_path);
+    ::_exit(::getpwnam("root") != nullptr ? 0 : 1);
+  }
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
 int root_found_after_configuring(const std::string& nsswitch_text) {
   char pattern[] = "/tmp/pgl-nss-XXXXXX";
   const int fd = ::mkstemp(pattern);
   BOOST_REQUIRE(fd >= 0);
   (void)::close(fd);
   std::ofstream(pattern, std::ios::trunc) << nsswitch_text;
-  const pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    use_configured_sources_without_nscd(pattern);
-    ::_exit(::getpwnam("root") != nullptr ? 0 : 1);
-  }
-  int status = 0;
-  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+  const int found = root_found_with(pattern);
   (void)::unlink(pattern);
-  BOOST_REQUIRE(WIFEXITED(status));
-  return WEXITSTATUS(status);
+  return found;
 }
 
 }  // namespace
@@ -49,15 +54,7 @@ BOOST_AUTO_TEST_CASE(lookups_use_the_files_service_line) {
 // No file, or no passwd line: glibc's own defaults, which find root in /etc/passwd.
 BOOST_AUTO_TEST_CASE(missing_file_or_line_leaves_the_defaults) {
   BOOST_TEST(root_found_after_configuring("hosts: files\n") == 0);
-  const pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    use_configured_sources_without_nscd("/nonexistent/nsswitch.conf");
-    ::_exit(::getpwnam("root") != nullptr ? 0 : 1);
-  }
-  int status = 0;
-  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
-  BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  BOOST_TEST(root_found_with("/nonexistent/nsswitch.conf") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
