@@ -2,118 +2,78 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <nss.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "common/file_io.hpp"
-#include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 
 namespace pgguard::sandbox {
 
 namespace {
 
-// getpwnam_r/getgrnam_r buffers grow until the entry fits.
-template <typename Entry, typename Lookup>
-bool lookup(const std::string& name, Entry& entry, std::vector<char>& buffer, Lookup function,
-            int& error) {
-  buffer.resize(1024);
-  for (;;) {
-    Entry* result = nullptr;
-    error = function(name.c_str(), &entry, buffer.data(), buffer.size(), &result);
-    if (error == ERANGE && buffer.size() < (1U << 20)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    return error == 0 && result != nullptr;
+std::string read_account_file(const std::string& path) {
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) {
+    throw SystemError("open " + path, errno);
   }
+  std::string text;
+  if (const int error = read_to_end(file.get(), text); error != 0) {
+    throw SystemError("read " + path, error);
+  }
+  return text;
 }
 
-[[noreturn]] void unknown(const Sourced<std::string>& name, const std::string& what, int error) {
-  throw ConfigError(name.where, name.key,
-                    what + " '" + name.value + "' does not exist on this host" +
-                        (error != 0 ? " (" + errno_text(error) + ")" : std::string()));
+[[noreturn]] void unknown(const Sourced<std::string>& name, const std::string& what,
+                          const std::string& path) {
+  throw ConfigError(name.where, name.key, what + " '" + name.value + "' does not exist in " + path);
 }
 
-gid_t resolve_group(const Sourced<std::string>& name) {
-  group entry{};
-  std::vector<char> buffer;
-  int error = 0;
-  if (!lookup(name.value, entry, buffer, ::getgrnam_r, error)) {
-    unknown(name, "group", error);
+gid_t resolve_group(const Sourced<std::string>& name, std::string_view group_text,
+                    const std::string& path) {
+  const auto entry = find_group(group_text, name.value, path);
+  if (!entry) {
+    unknown(name, "group", path);
   }
-  if (entry.gr_gid == 0) {
+  if (entry->gid == 0) {
     throw ConfigError(name.where, name.key, "group '" + name.value + "' is gid 0 (root)");
   }
-  return entry.gr_gid;
-}
-
-std::string group_name_of(gid_t gid) {
-  group entry{};
-  group* result = nullptr;
-  std::vector<char> buffer(4096);
-  if (::getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &result) == 0 && result != nullptr) {
-    return entry.gr_name;
-  }
-  return std::to_string(gid);
+  return entry->gid;
 }
 
 }  // namespace
 
-void use_configured_sources_without_nscd(const std::string& nsswitch_path) {
-  const UniqueFd file(::open(nsswitch_path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::string text;
-  if (!file || read_to_end(file.get(), text) != 0) {
-    return;  // glibc's built-in defaults then, asked the usual way
+Identity resolve_identity(const Profile& profile, const AccountFiles& files) {
+  const std::string passwd_text = read_account_file(files.passwd);
+  const std::string group_text = read_account_file(files.group);
+  const auto user = find_user(passwd_text, profile.user.value, files.passwd);
+  if (!user) {
+    unknown(profile.user, "user", files.passwd);
   }
-  for (const auto& raw_line : split(text, "\n")) {
-    const std::string_view line = std::string_view(raw_line).substr(0, raw_line.find('#'));
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) {
-      continue;
-    }
-    const std::string database(trim(line.substr(0, colon)));
-    const std::string services(trim(line.substr(colon + 1)));
-    if ((database == "passwd" || database == "group") && !services.empty()) {
-      // A line glibc cannot parse is left alone: the lookup then goes the usual way.
-      (void)::__nss_configure_lookup(database.c_str(), services.c_str());
-    }
-  }
-}
-
-Identity resolve_identity(const Profile& profile) {
-  use_configured_sources_without_nscd("/etc/nsswitch.conf");
-  Identity identity;
-  passwd entry{};
-  std::vector<char> buffer;
-  int error = 0;
-  if (!lookup(profile.user.value, entry, buffer, ::getpwnam_r, error)) {
-    unknown(profile.user, "user", error);
-  }
-  if (entry.pw_uid == 0) {
+  if (user->uid == 0) {
     throw ConfigError(profile.user.where, profile.user.key,
                       "user '" + profile.user.value + "' is uid 0: processes never run as root");
   }
+  Identity identity;
   identity.user = profile.user.value;
-  identity.uid = entry.pw_uid;
-  identity.home = entry.pw_dir != nullptr ? entry.pw_dir : "";
+  identity.uid = user->uid;
+  identity.home = user->home;
   if (profile.group) {
-    identity.gid = resolve_group(*profile.group);
+    identity.gid = resolve_group(*profile.group, group_text, files.group);
     identity.group = profile.group->value;
   } else {
-    if (entry.pw_gid == 0) {
+    if (user->primary_gid == 0) {
       throw ConfigError(profile.user.where, profile.user.key,
                         "the primary group of '" + profile.user.value + "' is gid 0 (root)");
     }
-    identity.gid = entry.pw_gid;
-    identity.group = group_name_of(entry.pw_gid);
+    identity.gid = user->primary_gid;
+    const auto primary = find_group(group_text, user->primary_gid, files.group);
+    identity.group = primary ? primary->name : std::to_string(user->primary_gid);
   }
   for (const auto& name : profile.supplementary_groups) {
-    const gid_t gid = resolve_group(name);
+    const gid_t gid = resolve_group(name, group_text, files.group);
     if (std::find(identity.supplementary.begin(), identity.supplementary.end(), gid) ==
         identity.supplementary.end()) {
       identity.supplementary.push_back(gid);

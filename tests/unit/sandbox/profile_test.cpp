@@ -240,12 +240,12 @@ BOOST_AUTO_TEST_CASE(missing_user_key_and_empty_allowlist) {
 BOOST_AUTO_TEST_CASE(missing_user_or_group_on_the_host) {
   const auto unknown_user = profile_from("user = pgl-no-such-user\n[seccomp]\nallow = read\n");
   BOOST_TEST(error_of([&] { resolve_identity(unknown_user); }) ==
-             "test.profile:1: user: user 'pgl-no-such-user' does not exist on this host");
+             "test.profile:1: user: user 'pgl-no-such-user' does not exist in /etc/passwd");
   const auto unknown_group = profile_from(
       "user = nobody\nsupplementary_group = pgl-no-such-group\n[seccomp]\nallow = read\n");
   BOOST_TEST(error_of([&] { resolve_identity(unknown_group); }) ==
-             "test.profile:2: supplementary_group: group 'pgl-no-such-group' does not exist on "
-             "this host");
+             "test.profile:2: supplementary_group: group 'pgl-no-such-group' does not exist in "
+             "/etc/group");
   const auto root = profile_from("user = root\n[seccomp]\nallow = read\n");
   BOOST_TEST(error_of([&] { resolve_identity(root); }).find("is uid 0") != std::string::npos);
 }
