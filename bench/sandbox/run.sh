@@ -5,10 +5,14 @@
 #     no_new_privs), bwrap --unshare-all, firejail --noprofile; medians of many interleaved runs
 #  2. pgbench TPS against two identical PostgreSQL 15 clusters running at once, one
 #     sandboxed (postgres-server profile, BPF file), one unsandboxed (setpriv to postgres):
-#     select-only and tpcb-like, fixed duration, several rounds, runs alternating.
+#     select-only and tpcb-like, fixed duration, several rounds, runs alternating;
+#  3. what the seccomp filter adds to each system call (interleaved runs of a loop of cheap
+#     calls, sandboxed and not) and how many system calls a transaction makes in the postgres
+#     processes (strace -c -f), which bound the filter's share of a transaction more finely
+#     than the TPS rounds can resolve on a shared machine.
 # Prints a markdown table with ratios and the issue's targets, and writes it with the raw
 # data to bench/results/ (gitignored).
-# Usage (root): bench/sandbox/run.sh [BUILD_DIR]   env: ROUNDS=5 DURATION=8 RUNS=300
+# Usage (root): bench/sandbox/run.sh [BUILD_DIR]   env: ROUNDS=5 DURATION=8 RUNS=300 COST_RUNS=30
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +22,7 @@ LAUNCH=$BUILD/src/programs/launch/pgguard-launch
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-8}
 RUNS=${RUNS:-300}
+COST_RUNS=${COST_RUNS:-30}
 PORT=55470
 TESTS=$ROOT/tests/integration/sandbox
 
@@ -29,9 +34,9 @@ TESTS=$ROOT/tests/integration/sandbox
   echo "no launcher at $LAUNCH: build first (cmake --build $BUILD)" >&2
   exit 1
 }
-for tool in setpriv bwrap firejail /usr/bin/python3; do
+for tool in setpriv bwrap firejail strace g++ /usr/bin/python3; do
   command -v "$tool" >/dev/null || {
-    echo "missing $tool (apt-get install bubblewrap firejail util-linux python3)" >&2
+    echo "missing $tool (apt-get install bubblewrap firejail util-linux strace g++ python3)" >&2
     exit 1
   }
 done
@@ -63,6 +68,9 @@ sb_render "$TESTS/profiles/postgres-server.conf.in" "$SB_WORK/server.conf" USER=
   ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
   PORT="$PORT" CONNECT_PORTS="$PORT"
 "$LAUNCH" compile --profile "$SB_WORK/server.conf" --output "$SB_WORK/server.bpf" >/dev/null
+# In the profile's read-only (and executable) config dir, so Landlock lets the sandbox run it.
+g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$SB_WORK/conf/syscall_cost" "$HERE/syscall_cost.cpp"
+chmod 755 "$SB_WORK/conf" "$SB_WORK/conf/syscall_cost"
 
 echo "== launch overhead: $RUNS interleaved rounds of every launcher (after 20 warm-up rounds)" >&2
 # Our own loop rather than hyperfine: hyperfine runs each command's runs back to back, so on a
@@ -156,14 +164,56 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
+
+COUNT_TRANSACTIONS=3000  # per client
+echo "== system calls per transaction in the sandboxed postgres (strace -c -f, 4 x $COUNT_TRANSACTIONS transactions)" >&2
+# Counted after the TPS rounds, never during them: strace slows every traced call down.
+postmaster=$(head -1 "$DATA/postmaster.pid")
+: >"$SB_WORK/syscalls.csv"
+for workload in select-only tpcb-like; do
+  flag=()
+  [ "$workload" = select-only ] && flag=(-S)
+  strace -f -c -q -o "$SB_WORK/strace-$workload.txt" -p "$postmaster" &
+  strace_pid=$!
+  sleep 1  # attached before the first connection, so every backend is followed
+  processed=$(pgbench_on "$PORT" "${flag[@]}" -c 4 -j 2 -t "$COUNT_TRANSACTIONS" postgres 2>/dev/null |
+    sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+  sleep 0.5
+  kill -INT "$strace_pid"
+  wait "$strace_pid" || true
+  calls=$(awk '$NF == "total" {print $(NF - 2)}' "$SB_WORK/strace-$workload.txt")
+  [ -n "$processed" ] && [ -n "$calls" ] || {
+    echo "run.sh: counting system calls of $workload failed" >&2
+    exit 1
+  }
+  echo "$workload,$processed,$calls" >>"$SB_WORK/syscalls.csv"
+  echo "   $workload: $calls system calls in $processed transactions" >&2
+done
 sb_stop_postgres "$DATA"
 sb_stop_postgres "$DATA_UN"
 cp "$SB_WORK/tps.csv" "$RESULTS/sandbox-$STAMP-tps.csv"
 
-/usr/bin/python3 - "$SB_WORK/launch.json" "$SB_WORK/tps.csv" "$STAMP" "$(uname -r)" \
-  "$("$SB_PGBIN/postgres" --version)" "$RUNS" "$ROUNDS" "$DURATION" >"$REPORT" <<'PYEOF'
+echo "== seccomp filter cost per system call: $COST_RUNS interleaved runs, sandboxed and not" >&2
+: >"$SB_WORK/cost.csv"
+for run in $(seq "$COST_RUNS"); do
+  for mode in unsandboxed sandboxed; do
+    if [ "$mode" = sandboxed ]; then
+      costs=$("$LAUNCH" run --profile "$SB_WORK/server.conf" --seccomp-bpf "$SB_WORK/server.bpf" -- \
+        "$SB_WORK/conf/syscall_cost" 50000)
+    else
+      costs=$(setpriv --reuid=postgres --regid=postgres --clear-groups --no-new-privs \
+        "$SB_WORK/conf/syscall_cost" 50000)
+    fi
+    echo "$run,$mode,${costs// /,}" >>"$SB_WORK/cost.csv"
+  done
+done
+
+/usr/bin/python3 - "$SB_WORK/launch.json" "$SB_WORK/tps.csv" "$SB_WORK/syscalls.csv" \
+  "$SB_WORK/cost.csv" "$STAMP" "$(uname -r)" "$("$SB_PGBIN/postgres" --version)" "$RUNS" \
+  "$ROUNDS" "$DURATION" "$COST_RUNS" "$(nproc)" >"$REPORT" <<'PYEOF'
 import csv, json, statistics, sys
-launch_json, tps_csv, stamp, kernel, pg, runs, rounds, duration = sys.argv[1:]
+(launch_json, tps_csv, syscalls_csv, cost_csv, stamp, kernel, pg, runs, rounds, duration,
+ cost_runs, cpus) = sys.argv[1:]
 results = {r["command"]: r for r in json.load(open(launch_json))["results"]}
 def median_ms(name):
     return statistics.median(results[name]["times"]) * 1000
@@ -186,6 +236,7 @@ print(f"## pgbench TPS ({rounds} rounds, {duration} s each, -c 4 -j 2, scale 10,
       "both clusters up at once, runs alternating)\n")
 print("| workload | unsandboxed median | sandboxed median | median of per-round ratios | target >= 0.98 | per-round ratios |")
 print("|---|---:|---:|---:|---|---|")
+sandboxed_tps = {}
 for workload in ("select-only", "tpcb-like"):
     by_round = {}
     for r in rows:
@@ -201,6 +252,37 @@ for workload in ("select-only", "tpcb-like"):
     ratio = statistics.median(ratios)
     print(f"| {workload} | {u:.0f} | {s:.0f} | {ratio:.3f} | {'met' if ratio >= 0.98 else 'NOT met'} | "
           + " ".join(f"{x:.3f}" for x in ratios) + " |")
+    sandboxed_tps[workload] = s
+
+costs = {"sandboxed": [], "unsandboxed": []}
+for run, mode, getppid_ns, write_ns in csv.reader(open(cost_csv)):
+    costs[mode].append((float(getppid_ns), float(write_ns)))
+def median_of(mode, index):
+    return statistics.median(c[index] for c in costs[mode])
+print(f"\n## What the seccomp filter adds to a system call ({cost_runs} interleaved runs, "
+      "medians of per-run medians)\n")
+print("| system call | unsandboxed ns | sandboxed ns | added ns |")
+print("|---|---:|---:|---:|")
+added = []
+for index, name in enumerate(("getppid", "write (fd -1: EBADF, no I/O)")):
+    u, s = median_of("unsandboxed", index), median_of("sandboxed", index)
+    added.append(s - u)
+    print(f"| {name} | {u:.0f} | {s:.0f} | {s - u:.0f} |")
+per_call = max(added)
+print(f"\n## The filter's share of a transaction ({cpus} CPUs, 4 clients)\n")
+print("| workload | system calls per transaction | filter time per transaction | TPS ratio bound |")
+print("|---|---:|---:|---:|")
+clients = 4
+for workload, processed, calls in csv.reader(open(syscalls_csv)):
+    per_transaction = int(calls) / int(processed)  # processed counts every client's
+    filter_us = per_transaction * per_call / 1000
+    # The filter's time is on a transaction's path: CPU-bound, it takes a share of the CPU
+    # time per transaction (CPUs / TPS at most); latency-bound, of each client's transaction
+    # time (clients / TPS). TPS falls by at most filter time x TPS / min(CPUs, clients).
+    share = filter_us * 1e-6 * sandboxed_tps[workload] / min(int(cpus), clients)
+    print(f"| {workload} | {per_transaction:.1f} | {filter_us:.2f} us | {1 - share:.4f} |")
+print(f"\nFilter cost per call: {per_call:.0f} ns, the larger of the two above; the bound says "
+      "what TPS ratio the filter itself can cost, finer than the TPS rounds resolve here.")
 PYEOF
 cat "$REPORT"
 echo "(written to $REPORT)" >&2
