@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/program_main.hpp"
 #include "net/address.hpp"
 #include "net/gratuitous_arp.hpp"
 
@@ -55,15 +56,8 @@ net::AnnounceRequest parse_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const auto request = parse_command_line(argc, argv);
-    net::announce_address(request);
+  return run_program("pgguard-garp", [&] {
+    net::announce_address(parse_command_line(argc, argv));
     return 0;
-  } catch (const Error& error) {
-    (void)std::fprintf(stderr, "pgguard-garp: %s\n", error.what());
-    return to_int(error.code());
-  } catch (const std::exception& error) {
-    (void)std::fprintf(stderr, "pgguard-garp: %s\n", error.what());
-    return to_int(ExitCode::system);
-  }
+  });
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/program_main.hpp"
 #include "sandbox/contain.hpp"
 #include "sandbox/identity.hpp"
 #include "sandbox/landlock.hpp"
@@ -189,13 +190,5 @@ int run_command(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run_command(parse_command_line(argc, argv));
-  } catch (const Error& error) {
-    (void)std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
-    return to_int(error.code());
-  } catch (const std::exception& error) {
-    (void)std::fprintf(stderr, "pgguard-launch: %s\n", error.what());
-    return to_int(ExitCode::system);
-  }
+  return run_program("pgguard-launch", [&] { return run_command(parse_command_line(argc, argv)); });
 }

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/program_main.hpp"
 #include "net/icmp_echo.hpp"
 
 using namespace pgguard;
 
 int main(int argc, char** argv) {
-  try {
+  return run_program("pgguard-ping", [&] {
     const std::vector<std::string_view> arguments(argv + 1, argv + argc);
     const auto request = net::parse_ping_arguments(arguments);
     const auto result = net::send_echo_requests(request);
@@ -21,11 +22,5 @@ int main(int argc, char** argv) {
     (void)std::fputs(net::ping_summary(request, result).c_str(), stdout);
     // As iputils: 0 with any reply, 1 with none.
     return result.round_trips_ms.empty() ? 1 : 0;
-  } catch (const Error& error) {
-    (void)std::fprintf(stderr, "pgguard-ping: %s\n", error.what());
-    return to_int(error.code());
-  } catch (const std::exception& error) {
-    (void)std::fprintf(stderr, "pgguard-ping: %s\n", error.what());
-    return to_int(ExitCode::system);
-  }
+  });
 }
