@@ -163,14 +163,17 @@ Batch build_apply_batch(const TablePlan& plan, ApplyMode mode, std::uint32_t fir
     }
     add_elements(writer, plan.name, set, set_id);
   }
-  for (const auto& chain : plan.chains) {
-    if (mode != ApplyMode::refill) {
+  // Every chain exists before any rule: a jump names its target chain.
+  if (mode != ApplyMode::refill) {
+    for (const auto& chain : plan.chains) {
       const auto object = make_chain(plan.name, chain);
       auto* header =
           writer.message(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, "create chain " + chain.name);
       nftnl_chain_nlmsg_build_payload(header, object.get());
       writer.commit(header);
     }
+  }
+  for (const auto& chain : plan.chains) {
     for (const auto& rule : chain.rules) {
       const auto object = make_rule(plan.name, chain.name, rule, plan);
       auto* header =

@@ -80,6 +80,7 @@ class ExpressionBuilder {
                      add(std::move(bitwise));
                      cmp_u32(NFT_CMP_NEQ, 0);
                    },
+                   [this](const MatchL4Protocol& m) { l4proto(m.protocol); },
                    [this](const MatchL4ProtocolOther& m) {
                      meta(NFT_META_L4PROTO);
                      const auto value = static_cast<std::uint8_t>(m.protocol);
@@ -125,10 +126,13 @@ class ExpressionBuilder {
     add(std::move(expr));
   }
 
-  void verdict(Verdict verdict) {
+  void verdict(Verdict verdict, const std::string& jump_chain) {
     auto expr = make("immediate");
     nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
     nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_IMM_VERDICT, verdict_code(verdict));
+    if (verdict == Verdict::jump) {
+      nftnl_expr_set_str(expr.get(), NFTNL_EXPR_IMM_CHAIN, jump_chain.c_str());
+    }
     add(std::move(expr));
   }
 
@@ -241,7 +245,16 @@ std::uint32_t hook_number(Hook hook) {
 }
 
 std::uint32_t verdict_code(Verdict verdict) {
-  return verdict == Verdict::accept ? NF_ACCEPT : NF_DROP;
+  switch (verdict) {
+    case Verdict::accept:
+      return NF_ACCEPT;
+    case Verdict::jump:
+      return static_cast<std::uint32_t>(NFT_JUMP);
+    case Verdict::drop:
+    case Verdict::none:
+      break;
+  }
+  return NF_DROP;
 }
 
 NftnlTable make_table(const std::string& table) {
@@ -264,10 +277,12 @@ NftnlChain make_chain(const std::string& table, const ChainPlan& chain) {
   nftnl_chain_set_u32(object.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
   nftnl_chain_set_str(object.get(), NFTNL_CHAIN_TABLE, table.c_str());
   nftnl_chain_set_str(object.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
-  nftnl_chain_set_str(object.get(), NFTNL_CHAIN_TYPE, "filter");
-  nftnl_chain_set_u32(object.get(), NFTNL_CHAIN_HOOKNUM, hook_number(chain.hook));
-  nftnl_chain_set_s32(object.get(), NFTNL_CHAIN_PRIO, chain.priority);
-  nftnl_chain_set_u32(object.get(), NFTNL_CHAIN_POLICY, verdict_code(chain.policy));
+  if (chain.base) {
+    nftnl_chain_set_str(object.get(), NFTNL_CHAIN_TYPE, "filter");
+    nftnl_chain_set_u32(object.get(), NFTNL_CHAIN_HOOKNUM, hook_number(chain.base->hook));
+    nftnl_chain_set_s32(object.get(), NFTNL_CHAIN_PRIO, chain.base->priority);
+    nftnl_chain_set_u32(object.get(), NFTNL_CHAIN_POLICY, verdict_code(chain.base->policy));
+  }
   return object;
 }
 
@@ -312,7 +327,7 @@ NftnlRule make_rule(const std::string& table, const std::string& chain, const Ru
     builder.log(*rule.log_prefix);
   }
   if (rule.verdict != Verdict::none) {
-    builder.verdict(rule.verdict);
+    builder.verdict(rule.verdict, rule.jump_chain);
   }
 
   std::unique_ptr<nftnl_udata_buf, NftnlFree<nftnl_udata_buf_free>> udata(

@@ -49,7 +49,7 @@ struct KernelElement {
 };
 std::vector<KernelElement> kernel_elements(const SetPlan& set);
 
-// The chain's netlink hook number and policy.
+// The chain's netlink hook number; a verdict's netlink code (NF_ACCEPT, NF_DROP, NFT_JUMP).
 std::uint32_t hook_number(Hook hook);
 std::uint32_t verdict_code(Verdict verdict);
 

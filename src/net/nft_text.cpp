@@ -29,6 +29,11 @@ std::string protocol_keyword(L4Protocol protocol) {
   return "?";
 }
 
+// nft's protocol names (/etc/protocols), not the icmpv6 header keyword.
+std::string l4proto_name(L4Protocol protocol) {
+  return protocol == L4Protocol::icmpv6 ? "ipv6-icmp" : protocol_keyword(protocol);
+}
+
 std::string ct_state_text(std::uint32_t bits) {
   std::string text;
   const std::pair<std::uint32_t, const char*> names[] = {{kCtStateInvalid, "invalid"},
@@ -61,6 +66,8 @@ std::string verdict_name(Verdict verdict) {
       return "accept";
     case Verdict::drop:
       return "drop";
+    case Verdict::jump:
+      return "jump";
     case Verdict::none:
       break;
   }
@@ -108,10 +115,11 @@ std::string render_match(const Match& match) {
           [](const MatchConntrackState& m) -> std::string {
             return "ct state " + ct_state_text(m.state_bits);
           },
+          [](const MatchL4Protocol& m) -> std::string {
+            return "meta l4proto " + l4proto_name(m.protocol);
+          },
           [](const MatchL4ProtocolOther& m) -> std::string {
-            // nft's protocol names (/etc/protocols), not the icmpv6 header keyword.
-            return std::string("meta l4proto != ") +
-                   (m.protocol == L4Protocol::icmpv6 ? "ipv6-icmp" : protocol_keyword(m.protocol));
+            return "meta l4proto != " + l4proto_name(m.protocol);
           },
           [](const MatchReversePathMissing&) -> std::string {
             return "fib saddr . iif oif missing";
@@ -138,7 +146,9 @@ std::string render_rule(const RulePlan& rule) {
   if (rule.log_prefix) {
     add("log prefix \"" + *rule.log_prefix + "\"");
   }
-  if (rule.verdict != Verdict::none) {
+  if (rule.verdict == Verdict::jump) {
+    add("jump " + rule.jump_chain);
+  } else if (rule.verdict != Verdict::none) {
     add(verdict_name(rule.verdict));
   }
   return text;
@@ -187,8 +197,10 @@ std::string render_nft(const TablePlan& plan) {
   for (std::size_t c = 0; c < plan.chains.size(); ++c) {
     const auto& chain = plan.chains[c];
     out << "\tchain " << chain.name << " {\n";
-    out << "\t\ttype filter hook " << hook_name(chain.hook) << " priority " << chain.priority
-        << "; policy " << verdict_name(chain.policy) << ";\n";
+    if (chain.base) {
+      out << "\t\ttype filter hook " << hook_name(chain.base->hook) << " priority "
+          << chain.base->priority << "; policy " << verdict_name(chain.base->policy) << ";\n";
+    }
     for (const auto& rule : chain.rules) {
       out << "\t\t" << render_rule(rule) << " comment \"" << rule.comment << "\"\n";
     }

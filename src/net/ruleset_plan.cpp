@@ -150,8 +150,14 @@ std::string family_word(Family family) {
   return family == Family::ipv4 ? "IPv4" : "IPv6";
 }
 
+RulePlan jump_rule(std::vector<Match> matches, std::string chain, std::string comment) {
+  RulePlan result = rule(std::move(matches), Verdict::jump, std::move(comment));
+  result.jump_chain = std::move(chain);
+  return result;
+}
+
 ChainPlan prerouting_chain() {
-  ChainPlan chain{"prerouting", Hook::prerouting, -300, Verdict::accept, {}};
+  ChainPlan chain{"prerouting", ChainHook{Hook::prerouting, -300, Verdict::accept}, {}};
   auto& rules = chain.rules;
   rules.push_back(rule({MatchLoopbackInterface{Direction::source}}, Verdict::accept, "loopback"));
   for (auto family : {Family::ipv4, Family::ipv6}) {
@@ -182,56 +188,63 @@ void add_service_rule(std::vector<RulePlan>& rules, L4Protocol protocol, std::ui
   }
 }
 
+// ICMP of one family, reached from input by a jump so that TCP and UDP never walk these
+// rules. A packet none of them decides returns to input, where conntrack's verdicts follow.
+ChainPlan icmp_chain(const IsolationConfig& config, Family family) {
+  const bool v4 = family == Family::ipv4;
+  ChainPlan chain{v4 ? "input_icmp" : "input_icmpv6", std::nullopt, {}};
+  auto& rules = chain.rules;
+  // Before conntrack's "related": a redirect about a known connection would be related.
+  rules.push_back(v4 ? rule({MatchIcmpTypeInSet{family, "icmp_drop"}}, Verdict::drop,
+                            "ICMP attack types: redirect, timestamp, address mask, source "
+                            "quench, router discovery")
+                     : rule({MatchIcmpTypeInSet{family, "icmpv6_drop"}}, Verdict::drop,
+                            "ICMPv6 redirect and router discovery"));
+  // Before "established": conntrack makes repeated echoes established, bypassing the limit.
+  // Three negated lookups instead of a union set: the client and control lists may hold
+  // 100,000 CIDRs, and a union would load them into the kernel twice.
+  const auto echo = v4 ? kIcmpEchoRequest : kIcmpv6EchoRequest;
+  rules.push_back(
+      rule({MatchIcmpType{family, echo, std::nullopt},
+            MatchAddressInSet{family, Direction::source, "members" + suffix(family), true},
+            MatchAddressInSet{family, Direction::source, "clients" + suffix(family), true},
+            MatchAddressInSet{family, Direction::source, "control" + suffix(family), true}},
+           Verdict::drop,
+           "echo request from outside the instance, clients and control plane (" +
+               family_word(family) + ")"));
+  RulePlan limited = rule({MatchIcmpType{family, echo, std::nullopt}}, Verdict::accept,
+                          "echo request, rate-limited (" + family_word(family) + ")");
+  limited.limit = Limit{config.echo_rate, config.echo_burst};
+  rules.push_back(std::move(limited));
+  rules.push_back(rule({MatchIcmpType{family, echo, std::nullopt}}, Verdict::drop,
+                       "echo request over the rate limit (" + family_word(family) + ")"));
+  if (v4) {
+    rules.push_back(
+        rule({MatchIcmpType{family, kIcmpDestinationUnreachable, kIcmpFragmentationNeeded}},
+             Verdict::accept, "path MTU discovery: fragmentation needed"));
+    rules.push_back(rule({MatchIcmpTypeInSet{family, "icmp_accept"}}, Verdict::accept,
+                         "ICMP errors: time exceeded, parameter problem"));
+  } else {
+    rules.push_back(rule({MatchIcmpTypeInSet{family, "icmpv6_accept"}}, Verdict::accept,
+                         "ICMPv6 errors (packet too big, time exceeded, parameter problem), "
+                         "neighbour discovery, MLD"));
+  }
+  return chain;
+}
+
 ChainPlan input_chain(const IsolationConfig& config) {
-  ChainPlan chain{"input", Hook::input, 0, Verdict::drop, {}};
+  ChainPlan chain{"input", ChainHook{Hook::input, 0, Verdict::drop}, {}};
   auto& rules = chain.rules;
   rules.push_back(rule({MatchLoopbackInterface{Direction::source}}, Verdict::accept, "loopback"));
-  // Established TCP/UDP in one rule; ICMP goes on through the type drops and the echo limit,
-  // which an earlier "established,related" would bypass.
+  // Established TCP/UDP leave here, at the second rule; ICMP goes on to its own chain first.
   rules.push_back(
       rule({MatchL4ProtocolOther{L4Protocol::icmp}, MatchL4ProtocolOther{L4Protocol::icmpv6},
             MatchConntrackState{kCtStateEstablished | kCtStateRelated}},
            Verdict::accept, "replies and related traffic, other than ICMP"));
-  // Before conntrack's "related": a redirect about a known connection would be related.
-  rules.push_back(rule({MatchIcmpTypeInSet{Family::ipv4, "icmp_drop"}}, Verdict::drop,
-                       "ICMP attack types: redirect, timestamp, address mask, source quench, "
-                       "router discovery"));
-  rules.push_back(rule({MatchIcmpTypeInSet{Family::ipv6, "icmpv6_drop"}}, Verdict::drop,
-                       "ICMPv6 redirect and router discovery"));
-  // Before "established": conntrack makes repeated echoes established, bypassing the limit.
-  // Three negated lookups instead of a union set: the client and control lists may hold
-  // 100,000 CIDRs, and a union would load them into the kernel twice.
-  for (auto family : {Family::ipv4, Family::ipv6}) {
-    const auto echo = family == Family::ipv4 ? kIcmpEchoRequest : kIcmpv6EchoRequest;
-    rules.push_back(
-        rule({MatchIcmpType{family, echo, std::nullopt},
-              MatchAddressInSet{family, Direction::source, "members" + suffix(family), true},
-              MatchAddressInSet{family, Direction::source, "clients" + suffix(family), true},
-              MatchAddressInSet{family, Direction::source, "control" + suffix(family), true}},
-             Verdict::drop,
-             "echo request from outside the instance, clients and control plane (" +
-                 family_word(family) + ")"));
-  }
-  for (auto family : {Family::ipv4, Family::ipv6}) {
-    const auto echo = family == Family::ipv4 ? kIcmpEchoRequest : kIcmpv6EchoRequest;
-    RulePlan limited = rule({MatchIcmpType{family, echo, std::nullopt}}, Verdict::accept,
-                            "echo request, rate-limited (" + family_word(family) + ")");
-    limited.limit = Limit{config.echo_rate, config.echo_burst};
-    rules.push_back(std::move(limited));
-  }
-  for (auto family : {Family::ipv4, Family::ipv6}) {
-    const auto echo = family == Family::ipv4 ? kIcmpEchoRequest : kIcmpv6EchoRequest;
-    rules.push_back(rule({MatchIcmpType{family, echo, std::nullopt}}, Verdict::drop,
-                         "echo request over the rate limit (" + family_word(family) + ")"));
-  }
-  rules.push_back(
-      rule({MatchIcmpType{Family::ipv4, kIcmpDestinationUnreachable, kIcmpFragmentationNeeded}},
-           Verdict::accept, "path MTU discovery: fragmentation needed"));
-  rules.push_back(rule({MatchIcmpTypeInSet{Family::ipv4, "icmp_accept"}}, Verdict::accept,
-                       "ICMP errors: time exceeded, parameter problem"));
-  rules.push_back(rule({MatchIcmpTypeInSet{Family::ipv6, "icmpv6_accept"}}, Verdict::accept,
-                       "ICMPv6 errors (packet too big, time exceeded, parameter problem), "
-                       "neighbour discovery, MLD"));
+  rules.push_back(jump_rule({MatchL4Protocol{L4Protocol::icmp}}, "input_icmp",
+                            "ICMP: attack types, echo limit, errors"));
+  rules.push_back(jump_rule({MatchL4Protocol{L4Protocol::icmpv6}}, "input_icmpv6",
+                            "ICMPv6: attack types, echo limit, errors, neighbour discovery"));
   rules.push_back(
       rule({MatchConntrackState{kCtStateInvalid}}, Verdict::drop, "conntrack state invalid"));
   rules.push_back(rule({MatchConntrackState{kCtStateEstablished | kCtStateRelated}},
@@ -273,7 +286,7 @@ ChainPlan input_chain(const IsolationConfig& config) {
 }
 
 ChainPlan output_chain() {
-  ChainPlan chain{"output", Hook::output, 0, Verdict::accept, {}};
+  ChainPlan chain{"output", ChainHook{Hook::output, 0, Verdict::accept}, {}};
   auto& rules = chain.rules;
   rules.push_back(
       rule({MatchLoopbackInterface{Direction::destination}}, Verdict::accept, "loopback"));
@@ -445,6 +458,8 @@ TablePlan plan_ruleset(const IsolationConfig& config) {
 
   plan.chains.push_back(prerouting_chain());
   plan.chains.push_back(input_chain(config));
+  plan.chains.push_back(icmp_chain(config, Family::ipv4));
+  plan.chains.push_back(icmp_chain(config, Family::ipv6));
   plan.chains.push_back(output_chain());
   return plan;
 }

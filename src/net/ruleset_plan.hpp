@@ -106,6 +106,10 @@ struct MatchIcmpTypeInSet {
 struct MatchConntrackState {
   std::uint32_t state_bits;  // NF_CT_STATE_* bits
 };
+// meta l4proto <protocol>
+struct MatchL4Protocol {
+  L4Protocol protocol;
+};
 // meta l4proto != <protocol>
 struct MatchL4ProtocolOther {
   L4Protocol protocol;
@@ -115,14 +119,15 @@ struct MatchReversePathMissing {};
 
 using Match = std::variant<MatchLoopbackInterface, MatchAddressInSet, MatchAddressPrefix, MatchPort,
                            MatchPortInSet, MatchIcmpType, MatchIcmpTypeInSet, MatchConntrackState,
-                           MatchL4ProtocolOther, MatchReversePathMissing>;
+                           MatchL4Protocol, MatchL4ProtocolOther, MatchReversePathMissing>;
 
 struct Limit {
   Rate rate;
   std::uint32_t burst = 0;
 };
 
-enum class Verdict { none, accept, drop };
+// jump: evaluate jump_chain; a packet it does not decide comes back to the next rule.
+enum class Verdict { none, accept, drop, jump };
 
 // Statements run in this order: limit, counter (always), log, verdict.
 struct RulePlan {
@@ -130,16 +135,22 @@ struct RulePlan {
   std::optional<Limit> limit;
   std::optional<std::string> log_prefix;
   Verdict verdict = Verdict::none;
+  std::string jump_chain;  // with Verdict::jump
   std::string comment;
 };
 
 enum class Hook { prerouting, input, output };
 
-struct ChainPlan {
-  std::string name;
+// Where a base chain attaches; a regular chain (only reached by a jump) has none.
+struct ChainHook {
   Hook hook;
   int priority;
   Verdict policy;
+};
+
+struct ChainPlan {
+  std::string name;
+  std::optional<ChainHook> base;
   std::vector<RulePlan> rules;
 };
 

@@ -64,6 +64,20 @@ BOOST_AUTO_TEST_CASE(renders_each_match) {
   BOOST_TEST(render_match(MatchReversePathMissing{}) == "fib saddr . iif oif missing");
   BOOST_TEST(render_match(MatchL4ProtocolOther{L4Protocol::icmpv6}) == "meta l4proto != ipv6-icmp");
   BOOST_TEST(render_match(MatchL4ProtocolOther{L4Protocol::icmp}) == "meta l4proto != icmp");
+  BOOST_TEST(render_match(MatchL4Protocol{L4Protocol::icmpv6}) == "meta l4proto ipv6-icmp");
+}
+
+BOOST_AUTO_TEST_CASE(renders_a_jump_and_a_regular_chain_without_hook) {
+  RulePlan jump;
+  jump.matches = {MatchL4Protocol{L4Protocol::icmp}};
+  jump.verdict = Verdict::jump;
+  jump.jump_chain = "input_icmp";
+  BOOST_TEST(render_rule(jump) == "meta l4proto icmp counter jump input_icmp");
+  const auto text = render_nft(plan_ruleset(load_config("docs/examples/isolation.conf")));
+  const auto regular = text.find("\tchain input_icmp {\n");
+  BOOST_TEST_REQUIRE(regular != std::string::npos);
+  BOOST_TEST(text.substr(regular).find("\t\ticmp type @icmp_drop") ==
+             std::string("\tchain input_icmp {\n").size());  // no type/hook line
 }
 
 BOOST_AUTO_TEST_SUITE_END()

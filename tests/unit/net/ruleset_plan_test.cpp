@@ -82,7 +82,8 @@ BOOST_AUTO_TEST_CASE(pgpool_sets_hold_members_vip_and_cidrs_per_family) {
 BOOST_AUTO_TEST_CASE(pgpool_role_port_plan) {
   const auto plan = plan_ruleset(load_config("docs/examples/isolation.conf"));
   const auto& input = chain(plan, "input");
-  BOOST_TEST((input.policy == Verdict::drop));
+  BOOST_TEST_REQUIRE(input.base.has_value());
+  BOOST_TEST((input.base->policy == Verdict::drop));
   for (const char* family : {"ip saddr @", "ip6 saddr @"}) {
     const std::string v = std::string(family).find("ip6") == 0 ? "6" : "4";
     const std::string from = family;
@@ -128,24 +129,43 @@ BOOST_AUTO_TEST_CASE(input_order_puts_icmp_policy_before_conntrack) {
                       "meta l4proto != icmp meta l4proto != ipv6-icmp ct state "
                       "established,related counter accept") == 1u);
   BOOST_TEST(invalid < established);
-  // A redirect about a known connection would be "related"; echoes would be "established".
-  BOOST_TEST(index_of(input, "icmp type @icmp_drop counter drop") < invalid);
-  BOOST_TEST(index_of(input, "icmpv6 type @icmpv6_drop counter drop") < invalid);
-  const auto outsiders = index_of(input,
-                                  "icmp type echo-request ip saddr != @members4 ip saddr != "
-                                  "@clients4 ip saddr != @control4 counter drop");
-  const auto limited = index_of(
-      input, "icmp type echo-request limit rate 10/second burst 20 packets counter accept");
-  BOOST_TEST(outsiders < limited);
-  BOOST_TEST(limited < index_of(input, "icmp type echo-request counter drop"));
-  BOOST_TEST(index_of(input, "icmp type echo-request counter drop") < established);
-  BOOST_TEST(index_of(input, "icmpv6 type echo-request counter drop") < established);
+  // ICMP is decided in its own chains before conntrack's verdicts: a redirect about a known
+  // connection would be "related", repeated echoes "established".
+  BOOST_TEST(index_of(input, "meta l4proto icmp counter jump input_icmp") < invalid);
+  BOOST_TEST(index_of(input, "meta l4proto ipv6-icmp counter jump input_icmpv6") < invalid);
   BOOST_TEST(index_of(input, "tcp dport 9999 ip saddr @members4 counter accept") > established);
+  for (const auto& text : rule_texts(input)) {
+    BOOST_TEST_INFO(text);
+    BOOST_TEST(text.find("icmp type") == std::string::npos);  // TCP and UDP never walk them
+  }
   // The end: rate-limited log, then drop.
   const auto texts = rule_texts(input);
   BOOST_TEST(texts[texts.size() - 2] ==
              "limit rate 10/minute burst 5 packets counter log prefix \"pgguard-isolate drop: \"");
   BOOST_TEST(texts.back() == "counter drop");
+}
+
+BOOST_AUTO_TEST_CASE(icmp_chains_drop_attacks_then_limit_echo) {
+  const auto plan = plan_ruleset(load_config("docs/examples/isolation.conf"));
+  for (const std::string v : {"", "v6"}) {
+    const auto& icmp = chain(plan, "input_icmp" + v);
+    BOOST_TEST(!icmp.base.has_value());  // a regular chain, reached only by the jump
+    const std::string family = v.empty() ? "icmp" : "icmpv6";
+    const std::string ip = v.empty() ? "ip" : "ip6";
+    const std::string n = v.empty() ? "4" : "6";
+    BOOST_TEST(index_of(icmp, family + " type @" + family + "_drop counter drop") == 0u);
+    const auto outsiders = index_of(
+        icmp, family + " type echo-request " + ip + " saddr != @members" + n + " " + ip +
+                  " saddr != @clients" + n + " " + ip + " saddr != @control" + n + " counter drop");
+    const auto limited = index_of(
+        icmp, family + " type echo-request limit rate 10/second burst 20 packets counter accept");
+    BOOST_TEST(outsiders < limited);
+    BOOST_TEST(limited < index_of(icmp, family + " type echo-request counter drop"));
+    BOOST_TEST(index_of(icmp, family + " type @" + family + "_accept counter accept") > limited);
+    for (const auto& rule : icmp.rules) {
+      BOOST_TEST((rule.verdict != Verdict::none), rule.comment);  // each one decides
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(icmp_sets_drop_attacks_and_keep_neighbour_discovery) {
@@ -166,14 +186,15 @@ BOOST_AUTO_TEST_CASE(icmp_sets_drop_attacks_and_keep_neighbour_discovery) {
   }
   BOOST_TEST(set_elements(plan, "icmp_accept") ==
              (std::vector<std::string>{"time-exceeded", "parameter-problem"}));
-  BOOST_TEST(has_rule(chain(plan, "input"),
+  BOOST_TEST(has_rule(chain(plan, "input_icmp"),
                       "icmp type destination-unreachable icmp code frag-needed counter accept"));
 }
 
 BOOST_AUTO_TEST_CASE(prerouting_anti_spoofing_and_output_isolation) {
   const auto plan = plan_ruleset(load_config("docs/examples/isolation.conf"));
   const auto& prerouting = chain(plan, "prerouting");
-  BOOST_TEST(prerouting.priority == -300);  // before conntrack
+  BOOST_TEST_REQUIRE(prerouting.base.has_value());
+  BOOST_TEST(prerouting.base->priority == -300);  // before conntrack
   BOOST_TEST(has_rule(prerouting, "ip saddr @self4 counter drop"));
   BOOST_TEST(has_rule(prerouting, "ip6 saddr @self6 counter drop"));
   BOOST_TEST(has_rule(prerouting, "ip saddr 127.0.0.0/8 counter drop"));
@@ -181,7 +202,8 @@ BOOST_AUTO_TEST_CASE(prerouting_anti_spoofing_and_output_isolation) {
   BOOST_TEST(rule_texts(prerouting).back() == "fib saddr . iif oif missing counter drop");
 
   const auto& output = chain(plan, "output");
-  BOOST_TEST((output.policy == Verdict::accept));
+  BOOST_TEST_REQUIRE(output.base.has_value());
+  BOOST_TEST((output.base->policy == Verdict::accept));
   const auto cut = index_of(output, "ip daddr @service4 counter drop");
   BOOST_TEST(index_of(output, "ip daddr @members4 counter accept") < cut);
   BOOST_TEST(index_of(output, "ip daddr @control4 counter accept") < cut);
