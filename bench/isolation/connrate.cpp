@@ -1,10 +1,12 @@
 // New-TCP-connection rate between two network namespaces, for bench/isolation/run.sh.
 //
 //   connrate server <port>                         accept and close, forever (killed by run.sh)
-//   connrate client <addr> <port> <seconds> <inflight>
+//   connrate client <addr> <port> <seconds> <inflight> graceful|reset
 //       keeps <inflight> non-blocking connects outstanding for <seconds>; each one that completes
-//       the handshake is counted and closed with RST (SO_LINGER 0) so neither side accumulates
-//       TIME_WAIT. Prints "<completed connections per second> <failed>".
+//       the handshake is counted and closed: "graceful" with FIN as clients close (run.sh sets
+//       tcp_tw_reuse in the client namespace, so TIME_WAIT does not exhaust its ports), "reset"
+//       with RST (SO_LINGER 0), the cheapest connection there is.
+//       Prints "<completed connections per second> <failed>".
 //
 // One thread per side: the machine has two cores, one for each end.
 #include <arpa/inet.h>
@@ -78,13 +80,17 @@ Target parse_target(const char* text, int port) {
   return target;
 }
 
-void close_with_reset(int fd) {
-  const linger abort_on_close{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+enum class CloseMode { graceful, reset };
+
+void close_connection(int fd, CloseMode mode) {
+  if (mode == CloseMode::reset) {
+    const linger abort_on_close{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  }
   ::close(fd);
 }
 
-int client(const Target& target, double seconds, int inflight) {
+int client(const Target& target, double seconds, int inflight, CloseMode close_mode) {
   const int poller = ::epoll_create1(EPOLL_CLOEXEC);
   if (poller < 0)
     die("epoll_create1");
@@ -137,7 +143,7 @@ int client(const Target& target, double seconds, int inflight) {
         ++failed;
       }
       ::epoll_ctl(poller, EPOLL_CTL_DEL, fd, nullptr);
-      close_with_reset(fd);
+      close_connection(fd, close_mode);
       --outstanding;
       if (!stopping && start_one())
         ++outstanding;
@@ -155,11 +161,14 @@ int client(const Target& target, double seconds, int inflight) {
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "server")
     return serve(std::atoi(argv[2]));
-  if (argc == 6 && std::string(argv[1]) == "client") {
-    return client(parse_target(argv[2], std::atoi(argv[3])), std::atof(argv[4]),
-                  std::atoi(argv[5]));
+  if (argc == 7 && std::string(argv[1]) == "client" &&
+      (std::string(argv[6]) == "graceful" || std::string(argv[6]) == "reset")) {
+    const auto mode = std::string(argv[6]) == "graceful" ? CloseMode::graceful : CloseMode::reset;
+    return client(parse_target(argv[2], std::atoi(argv[3])), std::atof(argv[4]), std::atoi(argv[5]),
+                  mode);
   }
   std::fprintf(stderr,
-               "usage: connrate server PORT | connrate client ADDR PORT SECONDS INFLIGHT\n");
+               "usage: connrate server PORT | "
+               "connrate client ADDR PORT SECONDS INFLIGHT graceful|reset\n");
   return 2;
 }

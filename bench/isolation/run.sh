@@ -3,7 +3,7 @@
 # side in one run, medians, all inside network namespaces created and removed here (prefix
 # pgt-bench-). Not a test: it prints numbers and the issue's targets; see bench/README.md.
 #
-#   bench/isolation/run.sh [--isolate PATH] [--sizes "10 1000 10000 100000"] [--seconds S]
+#   bench/isolation/run.sh [--isolate PATH] [--sizes "10 1000 10000 100000"] [--seconds S] [--rounds R]
 #
 # Results go to bench/results/isolation-<UTC time>/ (results.md, *.dat, apply-time.png).
 set -euo pipefail
@@ -21,12 +21,13 @@ while [ $# -gt 0 ]; do
     --isolate) isolate="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
-    *) echo "usage: $0 [--isolate PATH] [--sizes \"N...\"] [--seconds S]" >&2; exit 2 ;;
+    --rounds) path_reps="$2"; shift 2 ;;
+    *) echo "usage: $0 [--isolate PATH] [--sizes \"N...\"] [--seconds S] [--rounds R]" >&2; exit 2 ;;
   esac
 done
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
-for tool in ip nft conntrack iptables-legacy-restore iptables-nft-restore iperf3 gnuplot g++ /usr/bin/python3; do
+for tool in ip nft conntrack iptables-legacy-restore iptables-nft-restore iperf3 gnuplot g++ perf /usr/bin/python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: missing $tool (scripts/setup installs it)" >&2; exit 2; }
 done
 [ -x "$isolate" ] || { echo "run.sh: $isolate not built (cmake --build build --target pgguard-isolate)" >&2; exit 2; }
@@ -194,6 +195,8 @@ for scenario in $scenarios; do
     ip -n "$ns" link set eth0 up
   done
   ip netns exec "$cli" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+  # Graceful closes leave the client's ports in TIME_WAIT; a load generator reuses them.
+  ip netns exec "$cli" sysctl -qw net.ipv4.tcp_tw_reuse=1
   case "$scenario" in
     none) ;;
     isolate) ip netns exec "$srv" "$isolate" apply --config "$out/configs/members-$path_n.conf" >/dev/null ;;
@@ -214,17 +217,26 @@ flush_conntrack() { # flush_conntrack <scenario>
     [ "$1" = none ] || { echo "run.sh: conntrack -F failed in pgt-bench-srv-$1" >&2; exit 1; }
 }
 
-conn_rate() { # conn_rate <scenario> -> completed connections per second
+# With PROFILE set to a file name, the client's run is sampled by `perf record -a -g` into it.
+profiled() {
+  if [ -n "${PROFILE:-}" ]; then
+    perf record -q -a -g -o "$PROFILE" -- "$@" 2>/dev/null
+  else
+    "$@"
+  fi
+}
+
+conn_rate() { # conn_rate <scenario> graceful|reset -> completed connections per second
   flush_conntrack "$1"
   ip netns exec "pgt-bench-srv-$1" "$out/connrate" server 5432 >/dev/null &
   local server=$!
   pids+=($server)
   sleep 0.3
   local result
-  result="$(ip netns exec "pgt-bench-cli-$1" "$out/connrate" client "$SERVER_ADDR" 5432 "$seconds" 32)"
+  result="$(profiled ip netns exec "pgt-bench-cli-$1" "$out/connrate" client "$SERVER_ADDR" 5432 "$seconds" 32 "$2")"
   kill $server
   wait $server 2>/dev/null || true
-  echo "    connrate $1: $result (rate failed)" >>"$out/run.log"
+  echo "    connrate $1 $2: $result (rate failed)" >>"$out/run.log"
   echo "${result%% *}"
 }
 
@@ -235,7 +247,7 @@ bulk() { # bulk <scenario> -> bits per second received
   pids+=($server)
   sleep 0.3
   local bps
-  bps="$(ip netns exec "pgt-bench-cli-$1" iperf3 -c "$SERVER_ADDR" -p 5432 -t "$seconds" -J |
+  bps="$(profiled ip netns exec "pgt-bench-cli-$1" iperf3 -c "$SERVER_ADDR" -p 5432 -t "$seconds" -J |
     /usr/bin/python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])')"
   wait $server 2>/dev/null || true
   echo "    bulk $1: $bps bit/s" >>"$out/run.log"
@@ -243,15 +255,36 @@ bulk() { # bulk <scenario> -> bits per second received
 }
 
 read -ra scenario_list <<<"$scenarios"
-echo "# round scenario conn_per_s bulk_bps" >"$out/path.dat"
+echo "# round scenario graceful_conn_per_s reset_conn_per_s bulk_bps" >"$out/path.dat"
 for ((round = 1; round <= path_reps; round++)); do
   shift_by=$(((round - 1) % ${#scenario_list[@]}))
   order=("${scenario_list[@]:shift_by}" "${scenario_list[@]:0:shift_by}")
   for scenario in "${order[@]}"; do
-    rate="$(conn_rate "$scenario")"
+    graceful="$(conn_rate "$scenario" graceful)"
+    reset="$(conn_rate "$scenario" reset)"
     bps="$(bulk "$scenario")"
-    echo "$round $scenario $rate $bps" >>"$out/path.dat"
-    log "  round $round $scenario: $rate conn/s, $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s"
+    echo "$round $scenario $graceful $reset $bps" >>"$out/path.dat"
+    log "  round $round $scenario: $graceful conn/s (graceful close), $reset conn/s (reset)," \
+      "$(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s"
+  done
+done
+
+# Where the CPU goes: one more graceful-connection and one bulk sample per stateful scenario,
+# sampled on both CPUs. Shares of the sampled busy time are ratios within one sample, so a
+# neighbour slowing the whole machine down moves them far less than it moves the rates.
+log "packet path: CPU profile (perf record -a -g), one connection and one bulk sample per ruleset"
+echo "# scenario load busy_pct hooks_pct rules_pct conntrack_pct" >"$out/profile.dat"
+for scenario in "${scenario_list[@]}"; do
+  [ "$scenario" = none ] && continue
+  for load in conn bulk; do
+    data="$out/perf-$scenario-$load.data"
+    case $load in
+      conn) PROFILE="$data" conn_rate "$scenario" graceful >/dev/null ;;
+      bulk) PROFILE="$data" bulk "$scenario" >/dev/null ;;
+    esac
+    perf report -i "$data" --children --sort sym --stdio -g none 2>/dev/null |
+      /usr/bin/python3 "$here/cpu_shares.py" "$scenario" "$load" >>"$out/profile.dat"
+    rm -f "$data"
   done
 done
 for ns in "${path_namespaces[@]}"; do
@@ -293,9 +326,10 @@ for n, iso, nft, iptn, iptl, reap, ver in rows("apply.dat"):
 load = open(f"{out}/loadavg-start").read().strip()
 print(f"\nProcess floor: `/bin/true` took {floor:.2f} ms (median, same method): the part of every "
       f"time above that is not the tool's own. Load average at the start: {load} (2 cores, shared).")
-samples = {}  # scenario -> round -> (conn/s, bit/s)
-for r, scenario, conn, bps in rows("path.dat"):
-    samples.setdefault(scenario, {})[int(r)] = (float(conn), float(bps))
+samples = {}  # scenario -> round -> (graceful conn/s, reset conn/s, bit/s)
+for r, scenario, graceful, reset, bps in rows("path.dat"):
+    samples.setdefault(scenario, {})[int(r)] = (float(graceful), float(reset), float(bps))
+GRACEFUL, RESET, BULK = 0, 1, 2
 def median_of(scenario, k):
     return statistics.median(v[k] for v in samples[scenario].values())
 def paired(scenario, reference, k):
@@ -305,25 +339,47 @@ def paired(scenario, reference, k):
 rounds = len(samples["none"])
 print(f"\n## Packet path (N = {int(path_n):,}, client matched last where order matters)\n")
 print(f"{rounds} rounds; each round runs every scenario once, in a rotating order. Ratios are the "
-      "median of the per-round ratios (paired, so load drift cancels); raw columns are medians.\n")
-print("| ruleset | new TCP conn/s | vs no rules | bulk Gbit/s | vs no rules |")
-print("|---|---:|---:|---:|---:|")
+      "median of the per-round ratios (paired, so load drift cancels); raw columns are medians. "
+      "New connections are counted twice: closed gracefully (FIN, as PostgreSQL clients and "
+      "pgpool close them: the targets' measure) and reset (RST, the cheapest connection there "
+      "is, where conntrack's fixed cost per connection weighs most).\n")
+print("| ruleset | conn/s, graceful close | vs no rules | conn/s, reset | vs no rules "
+      "| bulk Gbit/s | vs no rules |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 names = {"none": "no rules (no conntrack)", "isolate": "pgguard-isolate (nft sets)",
          "conntrack-only": "reference: conntrack + 3 rules",
          "iptables-legacy": "iptables-legacy, linear chain", "iptables-nft": "iptables-nft, linear chain"}
 for key in samples:
-    print(f"| {names[key]} | {median_of(key, 0):,.0f} | {paired(key, 'none', 0):.2f}x "
-          f"| {median_of(key, 1) / 1e9:.2f} | {paired(key, 'none', 1):.3f}x |")
-conn_vs_none = paired("isolate", "none", 0)
-bulk_vs_none = paired("isolate", "none", 1)
-vs_legacy = paired("isolate", "iptables-legacy", 0)
-vs_nftlin = paired("isolate", "iptables-nft", 0)
+    print(f"| {names[key]} | {median_of(key, GRACEFUL):,.0f} | {paired(key, 'none', GRACEFUL):.2f}x "
+          f"| {median_of(key, RESET):,.0f} | {paired(key, 'none', RESET):.2f}x "
+          f"| {median_of(key, BULK) / 1e9:.2f} | {paired(key, 'none', BULK):.3f}x |")
+print("\n### Where the CPU goes (perf record -a -g, one sample each)\n")
+print("Shares of the sampled busy CPU time, inclusive of what each part calls: all netfilter "
+      "hooks (`nf_hook_slow`), the rule evaluator (`nft_do_chain_inet` for our table and the "
+      "reference, `nft_do_chain_ipv4` for iptables-nft, `ipt_do_table` for iptables-legacy), "
+      "conntrack (`nf_conntrack_in` + `nf_confirm`). Shares within one sample move far less with "
+      "the machine's load than rates do; what they leave out (allocator, RCU, cache misses "
+      "elsewhere) is why a rate ratio sits below 1 minus the hooks' share.\n")
+print("| ruleset | load | netfilter hooks | of which rules | of which conntrack |")
+print("|---|---|---:|---:|---:|")
+profile = {}
+for scenario, load, busy, hooks, rules_pct, conntrack in rows("profile.dat"):
+    profile[(scenario, load)] = float(hooks)
+    print(f"| {names[scenario]} | {'graceful connections' if load == 'conn' else 'bulk'} "
+          f"| {float(hooks):.1f} % | {float(rules_pct):.1f} % | {float(conntrack):.1f} % |")
+conn_vs_none = paired("isolate", "none", GRACEFUL)
+reset_vs_none = paired("isolate", "none", RESET)
+bulk_vs_none = paired("isolate", "none", BULK)
+vs_legacy = paired("isolate", "iptables-legacy", GRACEFUL)
+vs_nftlin = paired("isolate", "iptables-nft", GRACEFUL)
 print("\n## Targets (issue 3)\n")
 print(f"- connection rate with our rules >= 0.90x of no rules: {conn_vs_none:.2f}x {mark(conn_vs_none >= 0.90)} "
-      f"(conntrack alone: {paired('conntrack-only', 'none', 0):.2f}x)")
+      f"(conntrack alone: {paired('conntrack-only', 'none', GRACEFUL):.2f}x; with reset "
+      f"connections ours {reset_vs_none:.2f}x, conntrack alone {paired('conntrack-only', 'none', RESET):.2f}x)")
 print(f"- connection rate >= 1.6x of the linear iptables chain: legacy {vs_legacy:.2f}x "
       f"{mark(vs_legacy >= 1.6)}, iptables-nft {vs_nftlin:.2f}x {mark(vs_nftlin >= 1.6)}")
-print(f"- bulk throughput >= 0.98x of no rules: {bulk_vs_none:.3f}x {mark(bulk_vs_none >= 0.98)}")
+print(f"- bulk throughput >= 0.98x of no rules: {bulk_vs_none:.3f}x {mark(bulk_vs_none >= 0.98)} "
+      f"(conntrack alone: {paired('conntrack-only', 'none', BULK):.3f}x)")
 EOF
 
 gnuplot <<EOF

@@ -235,12 +235,14 @@ ChainPlan icmp_chain(const IsolationConfig& config, Family family) {
 ChainPlan input_chain(const IsolationConfig& config) {
   ChainPlan chain{"input", ChainHook{Hook::input, 0, Verdict::drop}, {}};
   auto& rules = chain.rules;
-  rules.push_back(rule({MatchLoopbackInterface{Direction::source}}, Verdict::accept, "loopback"));
-  // Established TCP/UDP leave here, at the second rule; ICMP goes on to its own chain first.
+  // Most packets belong to established TCP/UDP flows: they leave at the first rule (loopback
+  // ones too, with the same verdict). The state comes first so a new flow fails at once; ICMP
+  // goes on to its own chain.
   rules.push_back(
-      rule({MatchL4ProtocolOther{L4Protocol::icmp}, MatchL4ProtocolOther{L4Protocol::icmpv6},
-            MatchConntrackState{kCtStateEstablished | kCtStateRelated}},
+      rule({MatchConntrackState{kCtStateEstablished | kCtStateRelated},
+            MatchL4ProtocolOther{L4Protocol::icmp}, MatchL4ProtocolOther{L4Protocol::icmpv6}},
            Verdict::accept, "replies and related traffic, other than ICMP"));
+  rules.push_back(rule({MatchLoopbackInterface{Direction::source}}, Verdict::accept, "loopback"));
   rules.push_back(jump_rule({MatchL4Protocol{L4Protocol::icmp}}, "input_icmp",
                             "ICMP: attack types, echo limit, errors"));
   rules.push_back(jump_rule({MatchL4Protocol{L4Protocol::icmpv6}}, "input_icmpv6",
@@ -288,10 +290,11 @@ ChainPlan input_chain(const IsolationConfig& config) {
 ChainPlan output_chain() {
   ChainPlan chain{"output", ChainHook{Hook::output, 0, Verdict::accept}, {}};
   auto& rules = chain.rules;
-  rules.push_back(
-      rule({MatchLoopbackInterface{Direction::destination}}, Verdict::accept, "loopback"));
+  // Replies first, as in input: the most common packet leaves at the first rule.
   rules.push_back(rule({MatchConntrackState{kCtStateEstablished | kCtStateRelated}},
                        Verdict::accept, "replies and related traffic"));
+  rules.push_back(
+      rule({MatchLoopbackInterface{Direction::destination}}, Verdict::accept, "loopback"));
   // Conntrack does not track neighbour discovery: without this, answers to a neighbour
   // solicitation from a non-member (a client, the gateway) inside the service network would
   // hit the cut below and IPv6 would stop resolving neighbours.
