@@ -342,7 +342,7 @@ print(f"{rounds} rounds; each round runs every scenario once, in a rotating orde
       "median of the per-round ratios (paired, so load drift cancels); raw columns are medians. "
       "New connections are counted twice: closed gracefully (FIN, as PostgreSQL clients and "
       "pgpool close them: the targets' measure) and reset (RST, the cheapest connection there "
-      "is, where conntrack's fixed cost per connection weighs most).\n")
+      "is).\n")
 print("| ruleset | conn/s, graceful close | vs no rules | conn/s, reset | vs no rules "
       "| bulk Gbit/s | vs no rules |")
 print("|---|---:|---:|---:|---:|---:|---:|")
