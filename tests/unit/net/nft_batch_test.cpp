@@ -107,6 +107,22 @@ BOOST_AUTO_TEST_CASE(create_batch_builds_everything_once_without_deleting) {
   BOOST_TEST(count(messages, NFT_MSG_NEWRULE) == rules);
 }
 
+BOOST_AUTO_TEST_CASE(every_chain_exists_before_the_first_rule) {
+  // A jump names its target chain, which must already exist in the transaction.
+  const auto plan = plan_ruleset(pgguard::net::test::load_config("docs/examples/isolation.conf"));
+  for (const auto mode : {ApplyMode::create, ApplyMode::replace, ApplyMode::refill}) {
+    const auto messages = walk(build_apply_batch(plan, mode, 1));
+    const auto first_rule = std::find_if(messages.begin(), messages.end(), [](const Message& m) {
+      return m.type == NFT_MSG_NEWRULE;
+    });
+    BOOST_TEST_REQUIRE((first_rule != messages.end()));
+    const auto chain_work = mode == ApplyMode::refill ? NFT_MSG_DELRULE : NFT_MSG_NEWCHAIN;
+    BOOST_TEST(std::count_if(messages.begin(), first_rule, [chain_work](const Message& m) {
+                 return m.type == chain_work;
+               }) == static_cast<std::ptrdiff_t>(plan.chains.size()));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(replace_batch_deletes_and_recreates_in_the_same_transaction) {
   const auto plan = plan_ruleset(pgguard::net::test::load_config("docs/examples/isolation.conf"));
   const auto messages = walk(build_apply_batch(plan, ApplyMode::replace, 1));
