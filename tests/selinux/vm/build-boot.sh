@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Fetches Debian's kernel (linux-image-amd64 from apt, extracted, never installed on the host)
-# and builds a tiny initramfs (static busybox + the modules needed to mount a virtio ext4 root),
-# cached per kernel version. Usage: build-boot.sh CACHE_DIR -> prints "VMLINUZ INITRD".
+# and builds a tiny initramfs (static busybox + the modules needed to mount a virtio ext4 root,
+# plus any MODULE named, loaded before the root is mounted: the guest has no modprobe), cached
+# per kernel version and module list. Usage: build-boot.sh CACHE_DIR [MODULE...]
+# -> prints "VMLINUZ INITRD".
 set -euo pipefail
 
 cache_dir="$1"
+shift
+extra_modules=("$@")
 mkdir -p "$cache_dir"
 exec 8>"$cache_dir/boot.lock"
 flock 8
@@ -17,6 +21,9 @@ if [ -z "$kernel_package" ]; then
 fi
 kernel_version="${kernel_package#linux-image-}"
 boot_dir="$cache_dir/boot-$kernel_version"
+if [ "${#extra_modules[@]}" -gt 0 ]; then
+  boot_dir+="-$(printf '%s\n' "${extra_modules[@]}" | sha256sum | cut -c1-8)"
+fi
 if [ -s "$boot_dir/initrd.cpio.gz" ] && [ -s "$boot_dir/vmlinuz" ]; then
   echo "$boot_dir/vmlinuz $boot_dir/initrd.cpio.gz"
   exit 0
@@ -58,7 +65,7 @@ add_module() {
   done
   ordered+=("$name")
 }
-for wanted in virtio_pci virtio_blk crc32c_generic ext4; do
+for wanted in virtio_pci virtio_blk crc32c_generic ext4 "${extra_modules[@]}"; do
   add_module "$wanted"
 done
 
