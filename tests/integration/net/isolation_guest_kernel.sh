@@ -19,29 +19,19 @@ source "$here/../../lib/require.sh"
 source "$here/lib/topology.sh"
 source "$here/lib/isolation.sh"
 vm="$here/../../selinux/vm"
+source "$vm/guest.sh"
 
 require_root
 require_command qemu-system-x86_64 debootstrap mke2fs busybox apt-get dpkg-deb flock timeout
 pgt_find_isolate
 
 cache_dir="${SECURE_POSTGRES_CACHE:-/var/cache/secure-postgres}/selinux-vm"
-vm_timeout="${SECURE_POSTGRES_VM_TIMEOUT:-900}"
 # What the ruleset needs beyond nf_tables' core (sets, counter, payload, meta, lookup, immediate
 # are built into nf_tables): conntrack state, the reverse-path fib lookup, limit, log and the
 # logger behind it; veth for the traffic part.
 modules=(nfnetlink nf_tables nft_ct nft_fib_inet nft_limit nft_log nf_log_syslog veth)
 
-work="$(mktemp -d /var/tmp/pgguard-isolation-vm.XXXXXX)"
-qemu_pid=""
-cleanup() {
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill "$qemu_pid" 2>/dev/null || true
-    sleep 1
-    kill -9 "$qemu_pid" 2>/dev/null || true
-  fi
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+guest_work_dir pgguard-isolation-vm
 
 started=$SECONDS
 tarball="$(bash "$vm/build-rootfs.sh" "$cache_dir")"
@@ -87,17 +77,18 @@ conf=/opt/pgguard/isolation.conf
 changed=/opt/pgguard/changed.conf
 echo "PGGUARD-INFO kernel $(uname -r)"
 
+report() { # report NAME: ok when the previous command succeeded
+  if [ $? = 0 ]; then echo "PGGUARD-CHECK $1 ok"; else echo "PGGUARD-CHECK $1 FAIL"; fi
+}
+
 check() { # check NAME EXPECTED_EXIT OUTPUT_PATTERN COMMAND...
   local name="$1" expected="$2" pattern="$3" output status
   shift 3
   output="$("$@" 2>&1)"
   status=$?
   echo "PGGUARD-INFO $name: exit $status: $(echo "$output" | head -n 3 | tr '\n' ' ')"
-  if [ "$status" = "$expected" ] && echo "$output" | grep -q -- "$pattern"; then
-    echo "PGGUARD-CHECK $name ok"
-  else
-    echo "PGGUARD-CHECK $name FAIL"
-  fi
+  [ "$status" = "$expected" ] && echo "$output" | grep -q -- "$pattern"
+  report "$name"
 }
 
 check apply_creates 0 "created" "$isolate" apply --config "$conf"
@@ -143,7 +134,8 @@ expect() { # expect NAME WANT NAMESPACE SOURCE PORT
   local got
   got="$(connect_from "$3" "$4" "$5")"
   echo "PGGUARD-INFO $1: $3 from $4 to port $5: $got"
-  if [ "$got" = "$2" ]; then echo "PGGUARD-CHECK $1 ok"; else echo "PGGUARD-CHECK $1 FAIL"; fi
+  [ "$got" = "$2" ]
+  report "$1"
 }
 expect member_to_clients open member 198.18.1.11 9999
 expect member_not_to_pcp closed member 198.18.1.11 9898
@@ -163,11 +155,8 @@ before="$(tcp_in_segments)"
 connect_from other 198.18.1.11 9999 >/dev/null
 reached=$(($(tcp_in_segments) - before))
 echo "PGGUARD-INFO forged_member_dropped: SYNs from 198.18.1.11 on the other instance's link that reached TCP: $reached"
-if [ "$reached" = 0 ]; then
-  echo "PGGUARD-CHECK forged_member_dropped ok"
-else
-  echo "PGGUARD-CHECK forged_member_dropped FAIL"
-fi
+[ "$reached" = 0 ]
+report forged_member_dropped
 echo "PGGUARD-DONE"
 sync
 echo o >/proc/sysrq-trigger
@@ -179,26 +168,7 @@ mke2fs -q -t ext4 -L root -d "$root" "$work/disk.img" 3G
 rm -rf --one-file-system "$root"
 echo "image ready after $((SECONDS - started)) s"
 
-console="$work/console.log"
-timeout --kill-after=10 "$vm_timeout" qemu-system-x86_64 \
-  -machine pc -accel tcg -cpu max -smp 2 -m 1024 \
-  -display none -monitor none -serial "file:$console" -no-reboot -nic none \
-  -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4" \
-  -drive "file=$work/disk.img,format=raw,if=virtio" &
-qemu_pid=$!
-qemu_status=0
-wait "$qemu_pid" || qemu_status=$?
-qemu_pid=""
-echo "guest ran $((SECONDS - started)) s in total (qemu exit $qemu_status)"
-tr -d '\r' <"$console" >"$work/console.txt"
-grep -E '^PGGUARD-|initrd:' "$work/console.txt" || true
-
-if ! grep -q '^PGGUARD-DONE' "$work/console.txt"; then
-  echo "FAIL: the guest did not finish (qemu exit $qemu_status); last console lines:" >&2
-  tail -n 40 "$work/console.txt" >&2
-  exit 1
-fi
+guest_boot "$vmlinuz" "$initrd" 1024 ""
 failed=0
 for name in apply_creates verify_in_sync reapply_changes_nothing changed_members_refilled \
   changed_verifies removed drift_after_remove member_to_clients member_not_to_pcp \

@@ -14,6 +14,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
+# shellcheck source=guest.sh
+. "$here/guest.sh"
 require_root
 require_command qemu-system-x86_64 debootstrap mke2fs setfiles busybox apt-get dpkg-deb flock timeout
 [ -n "${SECURE_POSTGRES_PP:-}" ] && [ -s "$SECURE_POSTGRES_PP" ] || missing_prerequisite "the built module"
@@ -21,19 +23,7 @@ require_command qemu-system-x86_64 debootstrap mke2fs setfiles busybox apt-get d
 launcher="${PGGUARD_BUILD_DIR:-}/src/programs/launch/pgguard-launch"
 
 cache_dir="${SECURE_POSTGRES_CACHE:-/var/cache/secure-postgres}/selinux-vm"
-vm_timeout="${SECURE_POSTGRES_VM_TIMEOUT:-900}"
-
-work="$(mktemp -d /var/tmp/pgguard-selinux-vm.XXXXXX)"
-qemu_pid=""
-cleanup() {
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill "$qemu_pid" 2>/dev/null || true
-    sleep 1
-    kill -9 "$qemu_pid" 2>/dev/null || true
-  fi
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+guest_work_dir pgguard-selinux-vm
 
 started=$SECONDS
 tarball="$(bash "$here/build-rootfs.sh" "$cache_dir")"
@@ -104,26 +94,7 @@ rm -rf --one-file-system "$root"
 echo "image ready after $((SECONDS - started)) s"
 
 # --- boot ------------------------------------------------------------------------------------
-console="$work/console.log"
-timeout --kill-after=10 "$vm_timeout" qemu-system-x86_64 \
-  -machine pc -accel tcg -cpu max -smp 2 -m 2048 \
-  -display none -monitor none -serial "file:$console" -no-reboot -nic none \
-  -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 root=/dev/vda rw selinux=1 security=selinux enforcing=1 panic=-1 loglevel=4" \
-  -drive "file=$work/disk.img,format=raw,if=virtio" &
-qemu_pid=$!
-qemu_status=0
-wait "$qemu_pid" || qemu_status=$?
-qemu_pid=""
-echo "guest ran $((SECONDS - started)) s in total (qemu exit $qemu_status)"
-tr -d '\r' <"$console" >"$work/console.txt"
-grep -E '^PGGUARD-' "$work/console.txt" || true
-
-if ! grep -q '^PGGUARD-DONE' "$work/console.txt"; then
-  echo "FAIL: the guest did not finish (qemu exit $qemu_status); last console lines:" >&2
-  tail -n 60 "$work/console.txt" >&2
-  exit 1
-fi
+guest_boot "$vmlinuz" "$initrd" 2048 "selinux=1 security=selinux enforcing=1"
 
 # --- assertions --------------------------------------------------------------------------------
 for name in enforcing loader_installs loader_idempotent loader_refuses_corrupt \
