@@ -6,7 +6,7 @@
 #   bench/isolation/run.sh [--isolate PATH] [--sizes "10 1000 10000 100000"] [--seconds S]
 #                          [--bulk-seconds S] [--rounds R] [--variants]
 #
-# --variants adds to the packet path three rewrites of our ruleset (bench/isolation/variants.py)
+# --variants adds to the packet path four rewrites of our ruleset (bench/isolation/variants.py)
 # that take it apart: where does its cost over conntrack alone come from?
 #
 # Results go to bench/results/isolation-<UTC time>/ (results.md, *.dat, apply-time.png).
@@ -200,7 +200,7 @@ table inet pgt_bench_conntrack {
 EOF
 scenarios="none isolate conntrack-only iptables-legacy iptables-nft"
 if [ $variants = yes ]; then
-  for variant in fib-new-flows input-only untracked; do
+  for variant in fib-new-flows input-only issue-order untracked; do
     "$isolate" show --config "$out/configs/members-$path_n.conf" |
       /usr/bin/python3 "$here/variants.py" $variant >"$out/configs/variant-$variant.nft"
     scenarios+=" variant-$variant"
@@ -344,15 +344,15 @@ done
 path_namespaces=()
 
 # ------------------------------------------------------------------ report
-/usr/bin/python3 - "$out" "$path_n" <<'EOF' | tee "$out/results.md"
+/usr/bin/python3 - "$out" "$path_n" "$here" <<'EOF' | tee "$out/results.md"
 import sys
 out, path_n = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+import paired
+from paired import BULK, GRACEFUL, NAMES, RESET, mark
 def rows(name):
     lines = open(f"{out}/{name}").read().split("\n")
     return [l.split() for l in lines[1:] if l.strip()]
-def mark(ok):
-    return "yes" if ok else "**NO**"
-import random
 import statistics
 floor = float(open(f"{out}/process-floor.dat").read())
 print("## Apply time (whole process, median ms)\n")
@@ -379,31 +379,9 @@ for n, iso, nft, iptn, iptl, reap, ver in rows("apply.dat"):
 load = open(f"{out}/loadavg-start").read().strip()
 print(f"\nProcess floor: `/bin/true` took {floor:.2f} ms (median, same method): the part of every "
       f"time above that is not the tool's own. Load average at the start: {load} (2 cores, shared).")
-samples = {}  # scenario -> round -> [graceful conn/s, reset conn/s, bit/s]
-for r, scenario, graceful, reset in rows("conn.dat"):
-    samples.setdefault(scenario, {}).setdefault(int(r), [None] * 3)[0:2] = [float(graceful), float(reset)]
-for r, scenario, bps in rows("bulk.dat"):
-    samples.setdefault(scenario, {}).setdefault(int(r), [None] * 3)[2] = float(bps)
-GRACEFUL, RESET, BULK = 0, 1, 2
-def median_of(scenario, k):
-    return statistics.median(v[k] for v in samples[scenario].values())
-class Ratio:
-    """Median over rounds of scenario / reference within the same round, with a 95 % bootstrap
-    interval of that median (2,000 resamples of the rounds, fixed seed: the same files give the
-    same report)."""
-    def __init__(self, scenario, reference, k):
-        pairs = [samples[scenario][r][k] / samples[reference][r][k]
-                 for r in samples[scenario] if r in samples[reference]]
-        self.median = statistics.median(pairs)
-        draw = random.Random(1)
-        boot = sorted(statistics.median(draw.choices(pairs, k=len(pairs))) for _ in range(2000))
-        self.low, self.high = boot[49], boot[1950]
-    def __str__(self):
-        return f"{self.median:.3f}x ({self.low:.3f}-{self.high:.3f})"
-    def against(self, target):
-        where = ("the whole interval is below it" if self.high < target else
-                 "the whole interval is above it" if self.low >= target else "the interval straddles it")
-        return f"{self} {mark(self.median >= target)}, {where}"
+samples = paired.load([out])
+def path_ratio(scenario, reference, k):
+    return paired.Ratio(samples, scenario, reference, k)
 rounds = len(samples["none"])
 print(f"\n## Packet path (N = {int(path_n):,}, client matched last where order matters)\n")
 print(f"{rounds} rounds of short samples; each round runs every scenario once, in a rotating "
@@ -415,16 +393,10 @@ print(f"{rounds} rounds of short samples; each round runs every scenario once, i
 print("| ruleset | conn/s, graceful close | vs no rules | conn/s, reset | vs no rules "
       "| bulk Gbit/s | vs no rules |")
 print("|---|---:|---:|---:|---:|---:|---:|")
-names = {"none": "no rules (no conntrack)", "isolate": "pgguard-isolate (nft sets)",
-         "conntrack-only": "reference: conntrack + 3 rules",
-         "iptables-legacy": "iptables-legacy, linear chain", "iptables-nft": "iptables-nft, linear chain",
-         "variant-fib-new-flows": "variant: ours, fib only for packets opening a flow",
-         "variant-input-only": "variant: ours, input chain only (fib in it)",
-         "variant-untracked": "variant: ours, members to postgres untracked"}
 for key in samples:
-    print(f"| {names[key]} | {median_of(key, GRACEFUL):,.0f} | {Ratio(key, 'none', GRACEFUL)} "
-          f"| {median_of(key, RESET):,.0f} | {Ratio(key, 'none', RESET)} "
-          f"| {median_of(key, BULK) / 1e9:.2f} | {Ratio(key, 'none', BULK)} |")
+    print(f"| {NAMES[key]} | {paired.median_of(samples, key, GRACEFUL):,.0f} | {path_ratio(key, 'none', GRACEFUL)} "
+          f"| {paired.median_of(samples, key, RESET):,.0f} | {path_ratio(key, 'none', RESET)} "
+          f"| {paired.median_of(samples, key, BULK) / 1e9:.2f} | {path_ratio(key, 'none', BULK)} |")
 print("\n### Where the CPU goes (perf record -a -g, one sample each)\n")
 print("Shares of the sampled busy CPU time, inclusive of what each part calls: all netfilter "
       "hooks (`nf_hook_slow`), the rule evaluator (`nft_do_chain_inet` for our table and the "
@@ -437,20 +409,20 @@ print("|---|---|---:|---:|---:|")
 profile = {}
 for scenario, load, busy, hooks, rules_pct, conntrack in rows("profile.dat"):
     profile[(scenario, load)] = float(hooks)
-    print(f"| {names[scenario]} | {'graceful connections' if load == 'conn' else 'bulk'} "
+    print(f"| {NAMES[scenario]} | {'graceful connections' if load == 'conn' else 'bulk'} "
           f"| {float(hooks):.1f} % | {float(rules_pct):.1f} % | {float(conntrack):.1f} % |")
-conn_vs_none = Ratio("isolate", "none", GRACEFUL)
-bulk_vs_none = Ratio("isolate", "none", BULK)
-vs_legacy = Ratio("isolate", "iptables-legacy", GRACEFUL)
-vs_nftlin = Ratio("isolate", "iptables-nft", GRACEFUL)
+conn_vs_none = path_ratio("isolate", "none", GRACEFUL)
+bulk_vs_none = path_ratio("isolate", "none", BULK)
+vs_legacy = path_ratio("isolate", "iptables-legacy", GRACEFUL)
+vs_nftlin = path_ratio("isolate", "iptables-nft", GRACEFUL)
 print("\n## Targets (issue 3)\n")
 print(f"- connection rate with our rules >= 0.90x of no rules: {conn_vs_none.against(0.90)} "
-      f"(conntrack alone: {Ratio('conntrack-only', 'none', GRACEFUL)}; with reset connections "
-      f"ours {Ratio('isolate', 'none', RESET)}, conntrack alone {Ratio('conntrack-only', 'none', RESET)})")
+      f"(conntrack alone: {path_ratio('conntrack-only', 'none', GRACEFUL)}; with reset connections "
+      f"ours {path_ratio('isolate', 'none', RESET)}, conntrack alone {path_ratio('conntrack-only', 'none', RESET)})")
 print(f"- connection rate >= 1.6x of the linear iptables chain: legacy {vs_legacy.against(1.6)}; "
       f"iptables-nft {vs_nftlin.against(1.6)}")
 print(f"- bulk throughput >= 0.98x of no rules: {bulk_vs_none.against(0.98)} "
-      f"(conntrack alone: {Ratio('conntrack-only', 'none', BULK)})")
+      f"(conntrack alone: {path_ratio('conntrack-only', 'none', BULK)})")
 EOF
 
 # --sizes "" skips the apply times (a packet-path-only run): nothing to plot then.

@@ -9,6 +9,9 @@ a ruleset to deploy:
                      where only packets opening a flow do
     input-only       fib-new-flows without the prerouting and output chains: our input policy
                      alone, the floor under any layout of the same policy
+    issue-order      no prerouting chain: its anti-spoofing rules (own and loopback addresses,
+                     fib) move into input after the established and loopback rules, the order
+                     issue 3's text lists them in; output stays
     untracked        ours plus raw `notrack` for members to postgres and its replies, and an
                      input rule accepting those untracked packets early: the role port's traffic
                      bypasses conntrack altogether
@@ -46,6 +49,17 @@ def in_input(text, rule, before_loopback):
     return text[:at] + rule + text[at:]
 
 
+def issue_order(text):
+    start = text.find("\tchain prerouting {\n")
+    if start < 0:
+        sys.exit("variants.py: no chain prerouting in the ruleset")
+    body = text[start:text.index("\t}\n", start)].splitlines(keepends=True)[1:]
+    rules = [line for line in body if "type filter hook" not in line and 'iif "lo"' not in line]
+    if not any(FIB in line for line in rules):
+        sys.exit(f"variants.py: no {FIB!r} rule in prerouting")
+    return in_input(drop_chain(text, "prerouting"), "".join(rules), before_loopback=False)
+
+
 def fib_new_flows(text):
     lines = [line for line in text.splitlines(keepends=True) if FIB in line]
     if len(lines) != 1:
@@ -75,6 +89,7 @@ VARIANTS = {
     "fib-new-flows": fib_new_flows,
     "input-only": lambda text: drop_chain(drop_chain(fib_new_flows(text), "prerouting"), "output"),
     "untracked": untracked,
+    "issue-order": issue_order,
 }
 
 
