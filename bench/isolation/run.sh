@@ -328,7 +328,8 @@ start_servers iperf3
 echo "# round scenario bulk_bps" >"$out/bulk.dat"
 for ((round = 1; round <= path_reps; round++)); do
   for scenario in $(rotated $round); do
-    echo "$round $scenario $(bulk "$scenario" "$bulk_seconds")" >>"$out/bulk.dat"
+    bps="$(bulk "$scenario" "$bulk_seconds")"
+    echo "$round $scenario $bps" >>"$out/bulk.dat"
   done
   if ((round % 10 == 0 || round == path_reps)); then log "  bulk: $round of $path_reps rounds done"; fi
 done
