@@ -13,8 +13,8 @@ a ruleset to deploy:
                      fib) move into input after the established and loopback rules, the order
                      issue 3's text lists them in; output stays
     untracked        ours plus raw `notrack` for members to postgres and its replies, and an
-                     input rule accepting those untracked packets early: the role port's traffic
-                     bypasses conntrack altogether
+                     input rule accepting those untracked packets early (IPv4, the benchmark's
+                     traffic): the role port's traffic bypasses conntrack altogether
 A rewrite that no longer finds the text it expects fails loudly instead of measuring something
 else.
 """
@@ -60,15 +60,20 @@ def issue_order(text):
     return in_input(drop_chain(text, "prerouting"), "".join(rules), before_loopback=False)
 
 
-def fib_new_flows(text):
+def fib_rule(text):
     lines = [line for line in text.splitlines(keepends=True) if FIB in line]
     if len(lines) != 1:
         sys.exit(f"variants.py: expected exactly one {FIB!r} rule")
-    return in_input(replace_once(text, lines[0], ""), lines[0], before_loopback=False)
+    return lines[0]
+
+
+def fib_new_flows(text):
+    fib_line = fib_rule(text)
+    return in_input(replace_once(text, fib_line, ""), fib_line, before_loopback=False)
 
 
 def untracked(text):
-    fib_line = next(line for line in text.splitlines(keepends=True) if FIB in line)
+    fib_line = fib_rule(text)
     text = replace_once(
         text, fib_line, fib_line +
         '\t\ttcp dport 5432 ip saddr @members4 notrack comment "bench: members to postgres"\n'
