@@ -91,7 +91,7 @@ def main():
                    if scenario != "isolate" else [])
         print(f"| {NAMES.get(scenario, scenario)} | {to_none[0].rounds} | "
               + " | ".join(map(str, to_none)) + " | "
-              + (" | ".join(map(str, to_ours)) if to_ours else "1 | 1 | 1") + " |")
+              + (" | ".join(map(str, to_ours)) if to_ours else "- | - | -") + " |")
 
 
 if __name__ == "__main__":

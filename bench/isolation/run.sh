@@ -386,8 +386,9 @@ def path_ratio(scenario, reference, k):
 rounds = len(samples["none"])
 print(f"\n## Packet path (N = {int(path_n):,}, client matched last where order matters)\n")
 print(f"{rounds} rounds of short samples; each round runs every scenario once, in a rotating "
-      "order. A ratio is the median of the per-round ratios (paired: two samples a second apart "
-      "see nearly the same machine), with its 95 % bootstrap interval in brackets; raw columns "
+      "order. A ratio is the median of the per-round ratios (paired: the two samples run about "
+      "a second apart, under nearly the same load), with its 95 % bootstrap interval in "
+      "parentheses; raw columns "
       "are medians. New connections are counted twice: closed gracefully (FIN, as PostgreSQL "
       "clients and pgpool close them: the targets' measure) and reset (RST, the cheapest "
       "connection there is).\n")
