@@ -29,7 +29,8 @@ def mark(ok):
     return "yes" if ok else "**NO**"
 
 
-def _rows(path):
+def rows(path):
+    """The fields of every line of a run.sh data file, without its "#" header."""
     with open(path) as lines:
         return [line.split() for line in lines if line.strip() and not line.startswith("#")]
 
@@ -38,10 +39,10 @@ def load(result_dirs):
     """scenario -> (run, round) -> [graceful conn/s, reset conn/s, bulk bit/s]"""
     samples = {}
     for run, result in enumerate(result_dirs):
-        for r, scenario, graceful, reset in _rows(os.path.join(result, "conn.dat")):
+        for r, scenario, graceful, reset in rows(os.path.join(result, "conn.dat")):
             sample = samples.setdefault(scenario, {}).setdefault((run, int(r)), [None] * 3)
             sample[GRACEFUL], sample[RESET] = float(graceful), float(reset)
-        for r, scenario, bps in _rows(os.path.join(result, "bulk.dat")):
+        for r, scenario, bps in rows(os.path.join(result, "bulk.dat")):
             samples.setdefault(scenario, {}).setdefault((run, int(r)), [None] * 3)[BULK] = float(bps)
     return samples
 

@@ -352,8 +352,7 @@ sys.path.insert(0, sys.argv[3])
 import paired
 from paired import BULK, GRACEFUL, NAMES, RESET, mark
 def rows(name):
-    lines = open(f"{out}/{name}").read().split("\n")
-    return [l.split() for l in lines[1:] if l.strip()]
+    return paired.rows(f"{out}/{name}")
 import statistics
 floor = float(open(f"{out}/process-floor.dat").read())
 print("## Apply time (whole process, median ms)\n")
