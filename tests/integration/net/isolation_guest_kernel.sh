@@ -45,21 +45,11 @@ tar -C "$root" --numeric-owner -xpf "$tarball"
 mkdir -p "$root/opt/pgguard"
 install -m 0755 "$PGT_ISOLATE" "$root/opt/pgguard/pgguard-isolate"
 install -m 0644 "$PGGUARD_SOURCE_DIR/docs/examples/isolation.conf" "$root/opt/pgguard/isolation.conf"
-# One standby more: the same set sizes, so the change is refilled in place.
-{
-  cat "$PGGUARD_SOURCE_DIR/docs/examples/isolation.conf"
-  echo "member = standby 198.18.1.16"
-} >"$root/opt/pgguard/changed.conf"
-# The section headers come after the member lines in the example: move the new member up.
-/usr/bin/python3 - "$root/opt/pgguard/changed.conf" <<'EOF'
-import sys
-path = sys.argv[1]
-lines = open(path).read().splitlines()
-extra = lines.pop()
-first_section = next(i for i, line in enumerate(lines) if line.startswith("["))
-lines.insert(first_section, extra)
-open(path, "w").write("\n".join(lines) + "\n")
-EOF
+# One standby more: the same set sizes, so the change is refilled in place. Members are top-level
+# keys, so the new line goes before the example's first [section].
+awk '!added && /^\[/ { print "member = standby 198.18.1.16"; added = 1 } { print }' \
+  "$PGGUARD_SOURCE_DIR/docs/examples/isolation.conf" >"$root/opt/pgguard/changed.conf"
+grep -q '^member = standby 198.18.1.16$' "$root/opt/pgguard/changed.conf"
 
 cat >"$root/usr/sbin/init" <<'GUEST'
 #!/bin/bash
