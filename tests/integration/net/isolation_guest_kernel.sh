@@ -163,10 +163,10 @@ failed=0
 for name in apply_creates verify_in_sync reapply_changes_nothing changed_members_refilled \
   changed_verifies removed drift_after_remove member_to_clients member_not_to_pcp \
   app_to_clients app_not_to_pcp other_instance_cut forged_member_dropped; do
-  if grep -q "^PGGUARD-CHECK $name ok" "$work/console.txt"; then
+  if said="$(guest_check_reported "$name")"; then
     echo "ok: guest kernel: $name"
   else
-    echo "FAIL: guest kernel: $name: $(grep "^PGGUARD-INFO $name:" "$work/console.txt" || echo 'not reported')" >&2
+    echo "FAIL: guest kernel: $name: $said" >&2
     failed=1
   fi
 done

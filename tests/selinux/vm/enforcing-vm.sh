@@ -101,17 +101,17 @@ for name in enforcing loader_installs loader_idempotent loader_refuses_corrupt \
   loader_refuses_missing_path initdb_confined server_domain server_user connect_and_write \
   unix_socket log_written read_other_job_denied write_package_denied \
   connect_foreign_port_denied bind_foreign_port_denied server_stops; do
-  if grep -q "^PGGUARD-CHECK $name ok" "$work/console.txt"; then
+  if said="$(guest_check_reported "$name")"; then
     pass "guest: $name"
   else
-    fail "guest: $name: $(grep "^PGGUARD-CHECK $name " "$work/console.txt" || echo 'not reported')"
+    fail "guest: $name: $said"
   fi
 done
 if [ -x "$launcher" ]; then
-  if grep -q '^PGGUARD-CHECK launcher_works ok' "$work/console.txt"; then
+  if said="$(guest_check_reported launcher_works)"; then
     pass "guest: pgguard-launch started initdb"
   else
-    fail "guest: pgguard-launch: $(grep '^PGGUARD-CHECK launcher_works' "$work/console.txt" || echo 'not reported')"
+    fail "guest: pgguard-launch: $said"
   fi
   if grep -q '^PGGUARD-INFO postmaster NoNewPrivs: 1 (launcher pgguard-launch)' "$work/console.txt"; then
     pass "guest: postgres started by pgguard-launch (no_new_privs set, nnp_transition taken)"

@@ -42,3 +42,11 @@ guest_boot() {
     exit 1
   fi
 }
+
+# guest_check_reported NAME: true when the guest printed "PGGUARD-CHECK NAME ok"; otherwise
+# prints what the guest said about NAME (its CHECK and "INFO NAME:" lines, or "not reported").
+guest_check_reported() {
+  grep -q "^PGGUARD-CHECK $1 ok" "$work/console.txt" && return 0
+  grep -E "^PGGUARD-(CHECK $1 |INFO $1:)" "$work/console.txt" || echo "not reported"
+  return 1
+}
