@@ -176,6 +176,22 @@ ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& opt
   return report;
 }
 
+std::string describe_apply(const ApplyReport& report) {
+  std::string text = "table inet " + report.table;
+  if (report.unchanged_since_last_run) {
+    text += " in sync (configuration and ruleset unchanged since the last run)";
+  } else if (report.table_changed) {
+    const char* how = report.mode == ApplyMode::create    ? "created"
+                      : report.mode == ApplyMode::replace ? "replaced"
+                                                          : "refilled";
+    text += std::string(" ") + how + " (" + std::to_string(report.messages) + " messages, " +
+            std::to_string(report.batch_bytes) + " bytes in one batch)";
+  } else {
+    text += " in sync, nothing changed";
+  }
+  return text + "; " + std::to_string(report.sysctls_written) + " sysctls written";
+}
+
 VerifyReport verify_isolation(const ConfigSource& source, const EngineOptions& options) {
   VerifyReport report;
   Run run(source, options);

@@ -60,6 +60,9 @@ struct ApplyReport {
 // SystemError when the kernel refuses (a refused batch changes nothing).
 ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& options);
 
+// Pure: the one-line summary of an apply ("table inet T replaced (...); N sysctls written").
+std::string describe_apply(const ApplyReport& report);
+
 struct VerifyReport {
   std::string table;
   bool unchanged_since_last_run = false;

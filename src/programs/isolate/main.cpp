@@ -1,5 +1,7 @@
 // pgguard-isolate: instance network isolation (docs/isolation.md).
 #include <boost/program_options.hpp>
+#include <chrono>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -8,6 +10,7 @@
 #include "common/error.hpp"
 #include "net/isolation.hpp"
 #include "net/isolation_config.hpp"
+#include "net/isolation_guard.hpp"
 #include "net/nft_text.hpp"
 #include "net/ruleset_plan.hpp"
 
@@ -24,6 +27,11 @@ Commands:
                          (one atomic netlink transaction; nothing is sent when already in sync)
   verify --config FILE [--full]
                          compare the kernel with FILE over netlink; print the differences
+  guard  --config FILE [--pid-file FILE] [--recheck-seconds N]
+                         apply, write the pid file, then keep the table and sysctls in force:
+                         re-apply at once on any nf_tables commit that changed them, and check
+                         every N seconds (default 10); stop on SIGTERM/SIGINT, rules kept.
+                         The form monit runs (`check process`); one line per repair on stdout
   show   --config FILE   print the desired table in `nft -f` syntax (touches nothing)
   remove [--config FILE | --table NAME]
                          delete our table (default inet secure_postgres), nothing else
@@ -33,32 +41,34 @@ Options:
 
 constexpr const char* kExitCodes = R"(
 Exit codes:
-  0  success; verify: in sync
+  0  success; verify: in sync; guard: stopped by SIGTERM or SIGINT (rules kept)
   1  verify: drift (differences printed on stdout)
   2  bad input: usage or configuration error (file:line: key:), nothing changed
-  3  system error: the kernel refused (its error is printed), previous ruleset kept
+  3  system error: the kernel refused (its error is printed), previous ruleset kept;
+     guard: also when a repair was refused or another guard holds the pid file
   4  a required kernel feature is missing
 
 Reference: docs/isolation.md
 )";
 
-net::ConfigSource load_source(const std::optional<std::string>& path) {
+const std::string& load_path(const std::optional<std::string>& path) {
   if (!path) {
     throw Error(ExitCode::bad_input, "--config FILE is required for this command");
   }
-  return net::read_config_source(*path);
+  return *path;
 }
 
-std::string_view mode_name(net::ApplyMode mode) {
-  switch (mode) {
-    case net::ApplyMode::create:
-      return "created";
-    case net::ApplyMode::replace:
-      return "replaced";
-    case net::ApplyMode::refill:
-      return "refilled";
-  }
-  return "?";
+net::ConfigSource load_source(const std::optional<std::string>& path) {
+  return net::read_config_source(load_path(path));
+}
+
+// UTC, to the second, as the other BOSH job logs on the VM stamp their lines.
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32] = {};
+  return std::strftime(text, sizeof text, "%FT%TZ", &utc) == 0 ? "?" : text;
 }
 
 int run(int argc, char** argv) {
@@ -66,6 +76,9 @@ int run(int argc, char** argv) {
   visible.add_options()                                                               //
       ("config", po::value<std::string>(), "configuration file (docs/isolation.md)")  //
       ("table", po::value<std::string>(), "table name for remove without --config")   //
+      ("pid-file", po::value<std::string>(),
+       "guard: pid file, written once the rules are in force")                                   //
+      ("recheck-seconds", po::value<unsigned>(), "guard: seconds between full checks (1-3600)")  //
       ("full",
        "apply/verify: compare with the kernel even when the configuration is unchanged "
        "since the last run and no nf_tables transaction happened since")  //
@@ -88,7 +101,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (arguments.count("command") == 0) {
-    throw Error(ExitCode::bad_input, "missing command: apply, verify, show or remove (see --help)");
+    throw Error(ExitCode::bad_input,
+                "missing command: apply, verify, guard, show or remove (see --help)");
   }
   const auto command = arguments["command"].as<std::string>();
   std::optional<std::string> config_path;
@@ -105,23 +119,37 @@ int run(int argc, char** argv) {
     throw Error(ExitCode::bad_input, "--full is only for apply and verify");
   }
 
+  if ((arguments.count("pid-file") != 0 || arguments.count("recheck-seconds") != 0) &&
+      command != "guard") {
+    throw Error(ExitCode::bad_input, "--pid-file and --recheck-seconds are only for guard");
+  }
+  if (command == "guard") {
+    net::GuardOptions guard;
+    guard.config_path = load_path(config_path);
+    guard.engine = options;
+    if (arguments.count("pid-file") != 0) {
+      guard.pid_file = arguments["pid-file"].as<std::string>();
+    }
+    if (arguments.count("recheck-seconds") != 0) {
+      const unsigned seconds = arguments["recheck-seconds"].as<unsigned>();
+      if (seconds < 1 || seconds > 3600) {
+        throw Error(ExitCode::bad_input,
+                    "--recheck-seconds " + std::to_string(seconds) + " is out of range (1-3600)");
+      }
+      guard.recheck_interval = std::chrono::seconds(seconds);
+    }
+    net::run_isolation_guard(
+        guard, [](std::string_view line) { std::cout << timestamp() << " " << line << std::endl; });
+    return 0;
+  }
   if (command == "show") {
     std::cout << net::render_nft(
         net::plan_ruleset(net::parse_config_source(load_source(config_path))));
     return 0;
   }
   if (command == "apply") {
-    const auto report = net::apply_isolation(load_source(config_path), options);
-    std::cout << "table inet " << report.table;
-    if (report.unchanged_since_last_run) {
-      std::cout << " in sync (configuration and ruleset unchanged since the last run)";
-    } else if (report.table_changed) {
-      std::cout << " " << mode_name(report.mode) << " (" << report.messages << " messages, "
-                << report.batch_bytes << " bytes in one batch)";
-    } else {
-      std::cout << " in sync, nothing changed";
-    }
-    std::cout << "; " << report.sysctls_written << " sysctls written\n";
+    std::cout << net::describe_apply(net::apply_isolation(load_source(config_path), options))
+              << "\n";
     return 0;
   }
   if (command == "verify") {
@@ -155,7 +183,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   throw Error(ExitCode::bad_input,
-              "unknown command '" + command + "': expected apply, verify, show or remove");
+              "unknown command '" + command + "': expected apply, verify, guard, show or remove");
 }
 
 }  // namespace
