@@ -17,6 +17,11 @@ module ReleaseHelpers
     Bosh::Template::Test::ReleaseDir.new(RELEASE_DIR)
   end
 
+  # The job's spec file as a hash (the gem's Test::Job does not expose it).
+  def job_spec(name)
+    YAML.load_file(File.join(RELEASE_DIR, 'jobs', name, 'spec'))
+  end
+
   def link_instances(*addresses)
     addresses.each_with_index.map do |address, index|
       Bosh::Template::Test::LinkInstance.new(name: 'job', index: index, address: address)

@@ -44,7 +44,7 @@ RSpec.describe 'manifests/operations/colocate-isolation.yml' do
   end
 
   it 'uses only properties the job spec declares' do
-    declared = release.job('isolation').spec['properties'].keys
+    declared = job_spec('isolation')['properties'].keys
     used = lambda do |hash, prefix = ''|
       hash.flat_map do |key, value|
         name = "#{prefix}#{key}"
