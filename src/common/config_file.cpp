@@ -1,7 +1,5 @@
 #include "common/config_file.hpp"
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <optional>
@@ -9,7 +7,6 @@
 
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
-#include "common/unique_fd.hpp"
 
 namespace pgguard::config {
 
@@ -32,13 +29,65 @@ bool is_valid_key(std::string_view key) {
   return true;
 }
 
+// Tab is whitespace in this syntax (around '=' and between list items), so it stays allowed.
+bool is_control_character(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return (byte < 0x20 && c != '\t') || byte == 0x7f;
+}
+
+std::string control_character_name(char c) {
+  static constexpr const char* kNames[] = {"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL",
+                                           "BS",  "TAB", "LF",  "VT",  "FF",  "CR",  "SO",  "SI",
+                                           "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB",
+                                           "CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US"};
+  const auto byte = static_cast<unsigned char>(c);
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string text = "0x";
+  text += kHex[byte >> 4];
+  text += kHex[byte & 0xf];
+  text += " (";
+  text += byte == 0x7f ? "DEL" : kNames[byte];
+  text += ")";
+  return text;
+}
+
+// A control character changes what a value means after every check has passed: the checks
+// compare the whole string, but whatever takes it as a C string (libseccomp, open(2), the
+// kernel's attr files, execve's environment) stops at a NUL, so 'clone\0x' is checked as an
+// unknown name and applied as clone. Refused for every value of every file, here, once.
+void refuse_control_characters(std::string_view raw_line, std::string_view content,
+                               const std::string& section, const Location& where) {
+  const auto found = std::find_if(content.begin(), content.end(), is_control_character);
+  if (found == content.end()) {
+    return;
+  }
+  // Columns count from the raw line, as an editor shows them.
+  const auto column = static_cast<std::size_t>(found - raw_line.begin()) + 1;
+  const auto offset = static_cast<std::size_t>(found - content.begin());
+  std::string key;
+  if (content.front() != '[') {
+    const auto equals = content.find('=');
+    if (equals != std::string_view::npos && offset > equals) {
+      if (const auto name = trim(content.substr(0, equals)); is_valid_key(name)) {
+        key = section + std::string(name);
+      }
+    }
+  }
+  throw ConfigError(where, key,
+                    "control character " + control_character_name(*found) + " at column " +
+                        std::to_string(column) + ": keys and values must be printable text");
+}
+
 }  // namespace
 
 ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
   ConfigFile file;
   file.file_name_ = std::make_shared<const std::string>(std::move(file_name));
-  // Rendered files hold up to 100,000 lines: size the containers once.
-  file.entries_.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  // Rendered files hold up to 100,000 lines: size the containers once, but never by more than
+  // that from the line count alone, which a file of blank lines makes as large as the file.
+  constexpr std::size_t kReserveAtMost = 131072;
+  file.entries_.reserve(std::min(
+      static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1, kReserveAtMost));
   std::string section;
   // Consecutive lines usually repeat the key ("member = ..."): skip the hash lookup then.
   std::vector<std::size_t>* last_indices = nullptr;
@@ -49,11 +98,12 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
     if (end == std::string_view::npos) {
       end = text.size();
     }
-    std::string_view line = text.substr(start, end - start);
+    const std::string_view raw_line = text.substr(start, end - start);
     start = end + 1;
     ++line_number;
 
     Location where{file.file_name_, line_number};
+    std::string_view line = raw_line;
     if (const auto hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
@@ -61,6 +111,7 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
     if (line.empty()) {
       continue;
     }
+    refuse_control_characters(raw_line, line, section, where);
     if (line.front() == '[') {
       if (line.back() != ']') {
         throw ConfigError(where, "", "malformed section header '" + std::string(line) + "'");
@@ -93,16 +144,32 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string file_name) {
   return file;
 }
 
-ConfigFile ConfigFile::load(const std::string& path) {
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    throw ConfigError(Location{path, 0}, "", "cannot read file: " + errno_text(errno));
+ConfigFile ConfigFile::load(const std::string& path, std::size_t max_size) {
+  const Location whole{path, 0};
+  const RegularFile file = open_regular_file(path);
+  if (file.error != 0) {
+    throw ConfigError(whole, "", "cannot read file: " + errno_text(file.error));
   }
+  if (!file.ok()) {
+    throw ConfigError(whole, "", file.problem());
+  }
+  check_size(path, static_cast<std::uint64_t>(file.status.st_size), max_size);
   std::string contents;
-  if (const int error = read_to_end(fd.get(), contents); error != 0) {
-    throw ConfigError(Location{path, 0}, "", "error while reading file: " + errno_text(error));
+  contents.reserve(static_cast<std::size_t>(file.status.st_size));
+  if (const int error = read_at_most(file.fd.get(), max_size, contents); error == EFBIG) {
+    throw ConfigError(whole, "", "grew beyond " + size_text(max_size) + " while being read");
+  } else if (error != 0) {
+    throw ConfigError(whole, "", "error while reading file: " + errno_text(error));
   }
   return parse(contents, path);
+}
+
+void ConfigFile::check_size(const std::string& path, std::uint64_t size, std::size_t max_size) {
+  if (size > max_size) {
+    throw ConfigError(Location{path, 0}, "",
+                      "the file is " + std::to_string(size) + " bytes, more than the " +
+                          size_text(max_size) + " such a file may have");
+  }
 }
 
 std::vector<const Entry*> ConfigFile::all(const std::string& key) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,10 +40,18 @@ struct Entry {
 // values, defaults and required keys keep their Boost semantics.
 class ConfigFile {
  public:
-  // Throws ConfigError naming the line of a malformed line.
+  // Throws ConfigError naming the line of a malformed line, or of a control character (other
+  // than tab) anywhere in a key or value.
   static ConfigFile parse(std::string_view text, std::string file_name);
-  // Throws ConfigError when the file cannot be read.
-  static ConfigFile load(const std::string& path);
+  // The cap load() applies unless told otherwise: pgguard-isolate's (kMaxConfigSize, sized for
+  // 100,000 members), the largest file of this syntax any pgguard program is meant to read.
+  static constexpr std::size_t kDefaultMaxSize = std::size_t{16} << 20;
+
+  // Throws ConfigError when the file cannot be read, is no regular file (a FIFO is refused
+  // without blocking), or is larger than max_size bytes.
+  static ConfigFile load(const std::string& path, std::size_t max_size = kDefaultMaxSize);
+  // Throws the ConfigError that load() throws for a file of `size` bytes above max_size.
+  static void check_size(const std::string& path, std::uint64_t size, std::size_t max_size);
 
   const std::string& file_name() const { return *file_name_; }
   const std::vector<Entry>& entries() const { return entries_; }

@@ -1,8 +1,11 @@
 #include "common/file_io.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include "common/error.hpp"
 
 namespace pgguard {
 
@@ -21,6 +24,97 @@ int read_to_end(int fd, std::string& contents) {
     }
     contents.append(buffer, static_cast<std::size_t>(count));
   }
+}
+
+int read_at_most(int fd, std::size_t max_size, std::string& contents) {
+  char buffer[16384];
+  std::size_t total = 0;
+  for (;;) {
+    const ssize_t count = ::read(fd, buffer, sizeof buffer);
+    if (count < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno;
+    }
+    if (count == 0) {
+      return 0;
+    }
+    total += static_cast<std::size_t>(count);
+    if (total > max_size) {
+      return EFBIG;
+    }
+    contents.append(buffer, static_cast<std::size_t>(count));
+  }
+}
+
+std::string RegularFile::problem() const {
+  if (error != 0) {
+    return "cannot open: " + errno_text(error);
+  }
+  if (wrong_type != nullptr) {
+    return std::string("not a regular file (") + wrong_type + ")";
+  }
+  return {};
+}
+
+RegularFile open_regular_file(const std::string& path, int extra_flags) {
+  RegularFile file;
+  file.fd.reset(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | extra_flags));
+  if (!file.fd) {
+    file.error = errno;
+    return file;
+  }
+  if (::fstat(file.fd.get(), &file.status) != 0) {
+    file.error = errno;
+    file.fd.reset();
+    return file;
+  }
+  if (!S_ISREG(file.status.st_mode)) {
+    file.wrong_type = file_type_name(file.status.st_mode);
+    file.fd.reset();
+    return file;
+  }
+  // Reads of a regular file never block anyway; cleared so the descriptor behaves as any
+  // other for whoever reads it.
+  const int flags = ::fcntl(file.fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(file.fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    file.error = errno;
+    file.fd.reset();
+  }
+  return file;
+}
+
+const char* file_type_name(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "a regular file";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFSOCK:
+      return "a socket";
+    case S_IFLNK:
+      return "a symbolic link";
+    default:
+      return "an unknown file type";
+  }
+}
+
+std::string size_text(std::size_t bytes) {
+  constexpr std::size_t kKiB = 1024;
+  if (bytes >= kKiB * kKiB && bytes % (kKiB * kKiB) == 0) {
+    return std::to_string(bytes / (kKiB * kKiB)) + " MiB";
+  }
+  if (bytes >= kKiB && bytes % kKiB == 0) {
+    return std::to_string(bytes / kKiB) + " KiB";
+  }
+  return std::to_string(bytes) + " bytes";
 }
 
 }  // namespace pgguard

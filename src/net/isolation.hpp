@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +37,8 @@ class ConfigSource {
   std::string_view text_;
 };
 
-// Throws ConfigError when the file cannot be read.
+// Throws ConfigError when the file cannot be read, is no regular file (a FIFO is refused
+// without blocking) or is larger than kMaxConfigSize.
 ConfigSource read_config_source(const std::string& path);
 // Throws ConfigError (file:line: key:) on bad input.
 IsolationConfig parse_config_source(const ConfigSource& source);
@@ -52,12 +55,17 @@ struct ApplyReport {
   ApplyMode mode = ApplyMode::create;
   std::size_t messages = 0;
   std::size_t batch_bytes = 0;
+  // The kernel's answers to the batch were lost, and reading the table back showed it in force.
+  bool answers_lost = false;
   std::size_t sysctls_written = 0;
 };
 
 // Makes the kernel match the configuration: one batch when the table differs, nothing when it
-// is in sync; then the sysctls. Throws ConfigError before touching anything on bad input and
-// SystemError when the kernel refuses (a refused batch changes nothing).
+// is in sync; then the sysctls. Throws ConfigError before touching anything on bad input,
+// SystemError (exit code `system`) when nothing was changed (the kernel refused the batch, or
+// its answers were lost and the ruleset generation shows no commit), and Error(incomplete)
+// when the new table is in force but a sysctl could not be written, or when the answers were
+// lost and the read-back cannot tell which table is in force.
 ApplyReport apply_isolation(const ConfigSource& source, const EngineOptions& options);
 
 // Pure: the one-line summary of an apply ("table inet T replaced (...); N sysctls written").
@@ -71,7 +79,31 @@ struct VerifyReport {
 
 VerifyReport verify_isolation(const ConfigSource& source, const EngineOptions& options);
 
-// Deletes `inet <table>` if it exists; returns whether it existed.
+// Deletes `inet <table>` if it exists; returns whether it existed. Lost answers are settled
+// as for apply_isolation (the goal: the table no longer exists).
 bool remove_isolation(const std::string& table, const EngineOptions& options);
+
+// What reading the ruleset back shows after the answers to a batch were lost (pure).
+struct LostAnswersEvidence {
+  std::uint32_t generation_before = 0;  // read before the table was read back and the batch built
+  std::optional<std::uint32_t> generation_after;  // empty: reading it back failed
+  std::optional<bool> goal_in_force;  // the table is as the batch would make it (empty: not read)
+  std::string reread_error;           // why reading back failed
+};
+
+enum class LostAnswersVerdict {
+  not_committed,  // no commit at all since before: the previous ruleset stays in force
+  goal_in_force,  // the kernel holds what the batch asked for
+  unknown,        // something was committed, and it is not what the batch asked for
+};
+
+LostAnswersVerdict judge_lost_answers(const LostAnswersEvidence& evidence);
+
+// The message for a verdict: `lost` is the BatchAnswersLost text, `goal` and `not_goal` say
+// what the batch was for in the kernel's words ("table inet t is the configured one", "... is
+// not the configured one").
+std::string describe_lost_answers(LostAnswersVerdict verdict, const LostAnswersEvidence& evidence,
+                                  const std::string& lost, const std::string& goal,
+                                  const std::string& not_goal);
 
 }  // namespace pgguard::net

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,6 +75,15 @@ struct IsolationConfig {
 };
 
 inline constexpr const char* kDefaultTable = "secure_postgres";
+
+// The largest configuration file pgguard-isolate reads. Measured: 100,000 members at the
+// longest address text (RFC 5952 IPv6, 39 characters) render to 5.6 MB, 100,000 IPv4 members to
+// 3.1 MB, and 100,000 client CIDRs at full IPv6 length add 5.0 MB; 16 MiB holds the first and
+// last together with room for the rest. The cap also bounds the parser's memory (about 100
+// bytes per entry) before a wrong --config (a log, /dev/zero) is refused.
+inline constexpr std::size_t kMaxConfigSize = std::size_t{16} << 20;
+static_assert(kMaxConfigSize <= config::ConfigFile::kDefaultMaxSize,
+              "ConfigFile's default cap is meant to fit the largest configuration");
 
 // Throws ConfigError (file:line: key: message) on the first problem.
 IsolationConfig parse_isolation_config(const config::ConfigFile& file);

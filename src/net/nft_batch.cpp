@@ -6,6 +6,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <new>
+
 #include "common/error.hpp"
 #include "net/nft_objects.hpp"
 
@@ -195,8 +197,18 @@ Batch build_remove_batch(const std::string& table, std::uint32_t first_sequence)
 
 void send_batch(NetlinkSocket& socket, const Batch& batch) {
   socket.send(batch.bytes.data(), batch.bytes.size());
-  const auto errors =
-      socket.read_batch_answers(batch.begin_sequence, batch.first_sequence, batch.last_sequence);
+  // Sent: from here on no failure may read as "nothing was changed".
+  std::vector<NetlinkAck> errors;
+  try {
+    errors =
+        socket.read_batch_answers(batch.begin_sequence, batch.first_sequence, batch.last_sequence);
+  } catch (const SystemError& error) {
+    throw BatchAnswersLost("the nftables batch was sent, but its answers were lost: " +
+                           std::string(error.what()));
+  } catch (const std::bad_alloc&) {
+    throw BatchAnswersLost(
+        "the nftables batch was sent, but its answers were lost: out of memory while reading them");
+  }
   if (errors.empty()) {
     return;
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "net/netlink_socket.hpp"
 #include "net/ruleset_plan.hpp"
 
@@ -32,8 +33,17 @@ Batch build_apply_batch(const TablePlan& plan, ApplyMode mode, std::uint32_t fir
 // Deletes the table if it exists (ensure-exists + delete), touching nothing else.
 Batch build_remove_batch(const std::string& table, std::uint32_t first_sequence);
 
-// Sends the batch and reads every answer. Throws SystemError naming the rejected message and
-// the kernel's error; the kernel has then rolled the whole batch back.
+// The batch reached the kernel but its answers could not be read. nf_tables runs a batch
+// inside the sendmsg that carries it, so it has been committed or rolled back by then; which
+// of the two, only reading the ruleset back can tell (isolation.cpp does).
+class BatchAnswersLost : public Error {
+ public:
+  explicit BatchAnswersLost(const std::string& message) : Error(ExitCode::system, message) {}
+};
+
+// Sends the batch and reads every answer. Throws SystemError when the batch could not be sent
+// (nothing changed) or naming the rejected message and the kernel's error (the kernel has
+// rolled the whole batch back), and BatchAnswersLost when the answers could not be read.
 void send_batch(NetlinkSocket& socket, const Batch& batch);
 
 }  // namespace pgguard::net

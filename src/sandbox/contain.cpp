@@ -30,9 +30,24 @@ class Pidfile {
       return;
     }
     path_ = *path;
-    fd_.reset(::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    // O_NONBLOCK: a FIFO without a reader would block the open forever (with it: ENXIO).
+    fd_.reset(::open(path->c_str(),
+                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+    struct stat status {};
     if (!fd_) {
-      throw SystemError("pidfile: open " + *path, errno);
+      const int saved = errno;
+      if (saved == ENXIO && ::lstat(path->c_str(), &status) == 0) {
+        refuse_type(status.st_mode);
+      }
+      throw SystemError("pidfile: open " + *path, saved);
+    }
+    // Checked before the first write, and never discarded: unlinking a device node named by
+    // mistake would be worse than the mistake.
+    if (::fstat(fd_.get(), &status) != 0) {
+      throw SystemError("pidfile: fstat " + *path, errno);
+    }
+    if (!S_ISREG(status.st_mode)) {
+      refuse_type(status.st_mode);
     }
     const std::string text = std::to_string(::getpid()) + "\n";
     if (::write(fd_.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
@@ -53,6 +68,11 @@ class Pidfile {
   void uncommit() { committed_ = false; }
 
  private:
+  [[noreturn]] void refuse_type(mode_t mode) const {
+    throw Error(ExitCode::bad_input,
+                "pidfile: " + path_ + ": not a regular file (" + file_type_name(mode) + ")");
+  }
+
   void discard() {
     if (fd_) {
       // After the user switch unlink may be refused; an empty pidfile names no process.
@@ -132,8 +152,12 @@ std::vector<std::string> target_environment(const Profile& profile, char** calle
 
 namespace {
 
-// The order is the one that works (FIELD-NOTES, "Sandbox order and pitfalls"); each step
-// throws on failure, and nothing after a failed step runs.
+// Each step throws on failure, and nothing after a failed step runs. The order is forced by
+// what each step still needs (docs/sandbox.md, "Order of steps"): limits and the bounding set
+// need the privileges the user switch gives up; capabilities and securebits are settled after
+// the switch, with keep-caps holding CAP_SETPCAP across it; the SELinux exec context is written
+// before Landlock would forbid the write; no_new_privs precedes Landlock and seccomp, which
+// need it; seccomp comes last because every earlier step makes system calls it may forbid.
 [[noreturn]] void apply_and_exec(const SandboxPlan& plan, const BpfProgram& seccomp_program,
                                  const LaunchRequest& request) {
   const Profile& profile = plan.profile;

@@ -12,8 +12,6 @@
 
 namespace pgguard::sandbox {
 
-namespace {
-
 // Every value is read from the entries and checked below, so the keys need no Boost schema
 // (see ConfigFile::check_keys: this runs on every process start).
 std::vector<config::KeyRule> profile_keys() {
@@ -32,6 +30,7 @@ std::vector<config::KeyRule> profile_keys() {
       {"seccomp.group", repeatable},
       {"seccomp.allow", repeatable},
       {"seccomp.default_action"},
+      {"seccomp.staging"},
       {"landlock.read", repeatable},
       {"landlock.write", repeatable},
       {"landlock.bind_tcp", repeatable},
@@ -46,6 +45,8 @@ std::vector<config::KeyRule> profile_keys() {
   }
   return keys;
 }
+
+namespace {
 
 [[noreturn]] void bad(const config::Entry& entry, const std::string& message) {
   throw ConfigError(entry.where, entry.key, message);
@@ -236,6 +237,22 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
     // the group of one this libseccomp does not know. Not resolving ~200 names here keeps them
     // off the launch path, where a BPF file's digest already proves they compiled.
   }
+  // 'log' allows every system call outside the allowlist. It exists to stage a new profile
+  // (docs/sandbox.md, "Writing a profile"), so it must be asked for twice: a profile that says
+  // log without the staging switch is a mistake on its way to production.
+  const auto& seccomp = profile.seccomp;
+  if (seccomp.default_action == SeccompDefault::log && !seccomp.staging) {
+    throw ConfigError(seccomp.default_action_where, "seccomp.default_action",
+                      "'log' allows every system call outside the allowlist (it only logs "
+                      "them): it is for staging a new profile and needs 'staging = true' in "
+                      "[seccomp] beside it");
+  }
+  if (seccomp.staging && seccomp.default_action != SeccompDefault::log) {
+    throw ConfigError(seccomp.staging_where, "seccomp.staging",
+                      std::string("staging = true needs default_action = log (it is ") +
+                          to_string(seccomp.default_action) +
+                          "): remove the switch when the profile leaves staging");
+  }
   if (profile.seccomp.groups.empty() && profile.seccomp.allow.empty()) {
     throw ConfigError(whole, "seccomp.group",
                       "the profile allows no system call (name at least one group, e.g. base)");
@@ -332,6 +349,10 @@ Profile parse_profile(const config::ConfigFile& file) {
       }
     } else if (key == "seccomp.default_action") {
       profile.seccomp.default_action = parse_default_action(entry);
+      profile.seccomp.default_action_where = entry.where;
+    } else if (key == "seccomp.staging") {
+      profile.seccomp.staging = parse_bool(entry);
+      profile.seccomp.staging_where = entry.where;
     } else if (key == "landlock.read" || key == "landlock.write") {
       auto& paths = key == "landlock.read" ? profile.landlock.read : profile.landlock.write;
       paths.push_back({normalized_path(entry), entry.key, entry.where});
@@ -379,7 +400,7 @@ Profile parse_profile(const config::ConfigFile& file) {
 }
 
 Profile load_profile(const std::string& path) {
-  return parse_profile(config::ConfigFile::load(path));
+  return parse_profile(config::ConfigFile::load(path, kMaxProfileSize));
 }
 
 }  // namespace pgguard::sandbox

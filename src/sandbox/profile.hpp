@@ -45,6 +45,11 @@ struct SeccompSection {
   std::vector<Sourced<std::string>> groups;  // names from the syscall-group table
   std::vector<Sourced<std::string>> allow;   // extra syscall names
   SeccompDefault default_action = SeccompDefault::errno_eperm;
+  Location default_action_where;  // line 0 when the key is absent
+  // `staging = true`: the explicit switch without which default_action = log is refused, so
+  // that a profile that allows every syscall cannot reach production by accident.
+  bool staging = false;
+  Location staging_where;
 };
 
 struct LandlockSection {
@@ -88,7 +93,16 @@ struct Profile {
 
 // Parses and validates; throws ConfigError (exit 2) naming file, line and key.
 Profile parse_profile(const config::ConfigFile& file);
+// Reads the file (a regular file of at most kMaxProfileSize bytes), then parse_profile.
 Profile load_profile(const std::string& path);
+
+// The largest profile load_profile reads. The shipped profiles are 1-2 KiB; one that names
+// every system call and a few hundred Landlock paths stays below 64 KiB. The cap bounds what a
+// wrong --profile (a log file, /dev/zero, a FIFO is refused anyway) costs before it is refused.
+inline constexpr std::size_t kMaxProfileSize = std::size_t{1} << 20;
+
+// Every key a profile may hold (for tests that must cover each one).
+std::vector<config::KeyRule> profile_keys();
 
 const char* to_string(SeccompDefault action);
 

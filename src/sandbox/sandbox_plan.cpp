@@ -156,6 +156,13 @@ std::string explain_plan(const SandboxPlan& plan) {
   const auto& identity = plan.identity;
   TextBuilder out;
   out << "profile: " << profile.file << "\n\n";
+  if (profile.seccomp.staging) {
+    // First, before anything else: whoever reads explain must not miss it.
+    out << "!! STAGING PROFILE (seccomp.staging = true, "
+        << profile.seccomp.staging_where.to_string() << "): the seccomp default action is 'log',\n"
+        << "!! so every system call outside the allowlist is ALLOWED and only logged. Not for "
+           "production.\n\n";
+  }
 
   out << "identity\n";
   out << "  user:                 " << identity.user << " (uid " << identity.uid << ")\n";
@@ -210,6 +217,10 @@ std::string explain_plan(const SandboxPlan& plan) {
       << ", binary-tree optimisation)\n";
   out << "  groups:         " << (groups.empty() ? "(none)" : join(groups, ", ")) << "\n";
   out << "  default action: " << default_action_text(seccomp.default_action) << "\n";
+  out << "  staging:        "
+      << (profile.seccomp.staging ? "yes (" + profile.seccomp.staging_where.to_string() + ")"
+                                  : std::string("no"))
+      << "\n";
   out << "  other arch:     kill_process (i386 int 0x80, x32)\n";
   out << "  allowed (" << seccomp.allowed.size() << "):\n    " << wrapped(seccomp.allowed, 4)
       << "\n";
@@ -220,10 +231,6 @@ std::string explain_plan(const SandboxPlan& plan) {
   }
   out << "  ENOSYS:         " << join(seccomp.enosys, ", ") << " (glibc falls back to clone)\n";
   out << "  killed (" << seccomp.killed.size() << "):\n    " << wrapped(seccomp.killed, 4) << "\n";
-  if (!seccomp.killed_unknown.empty()) {
-    out << "  unknown to libseccomp " << libseccomp_version()
-        << " (default action applies): " << join(seccomp.killed_unknown, ", ") << "\n";
-  }
   out << "  policy sha256:  " << seccomp.digest() << "\n\n";
 
   const auto& landlock = plan.landlock;

@@ -12,8 +12,9 @@
 
 namespace pgguard::sandbox {
 
-// System calls that kill the process whatever the profile says: each one changes the
-// kernel, the mount or namespace view, another process, or bypasses seccomp itself.
+// System calls that kill the process whatever the profile says (src/sandbox/killed_syscalls.hpp):
+// each one changes the kernel, the mount or namespace view, another process, or bypasses
+// seccomp itself.
 std::span<const std::string_view> always_killed_syscalls();
 bool is_always_killed(std::string_view name);
 
@@ -34,13 +35,22 @@ constexpr unsigned long long kNamespaceCloneFlags = 0x00020000ULL    /* CLONE_NE
 // this architecture.
 int resolve_syscall(std::string_view name);
 
+// The number a killed system call is filtered by: libseccomp's, else the one
+// killed_syscalls.hpp gives a call newer than the build host; __NR_SCMP_ERROR when neither
+// knows it. (A name libseccomp knows only for other architectures resolves to a negative
+// pseudo number, which libseccomp leaves out of a native filter.)
+int resolve_killed_syscall(std::string_view name);
+
+// The names, each checked to have a number; throws Error(unsupported) for one that has none,
+// which would otherwise fall to the default action (under 'log': allowed).
+std::vector<std::string> checked_killed_list(std::span<const std::string_view> names);
+
 // The effective seccomp policy of a profile: groups expanded, sorted, special cases split off.
 struct SeccompPolicy {
   SeccompDefault default_action = SeccompDefault::errno_eperm;
-  std::vector<std::string> allowed;         // allowed unconditionally
-  bool clone_without_namespaces = false;    // clone allowed when no namespace flag is set
-  std::vector<std::string> killed;          // always-killed names this libseccomp knows
-  std::vector<std::string> killed_unknown;  // names libseccomp cannot resolve: default action
+  std::vector<std::string> allowed;       // allowed unconditionally
+  bool clone_without_namespaces = false;  // clone allowed when no namespace flag is set
+  std::vector<std::string> killed;        // the whole always-killed list, every name with a number
   std::vector<std::string> enosys{"clone3"};
 
   // Stable text from which the BPF-file hash is computed: any change of the effective policy,

@@ -34,7 +34,8 @@ constexpr const char* kUsage =
     "  pgguard-launch compile --profile FILE --output FILE.bpf\n"
     "  pgguard-launch check --profile FILE\n"
     "exit codes: 0 ok, 2 bad input (usage, profile, stale BPF file), 3 the kernel refused a\n"
-    "step or the read-back differed (target not started), 4 a required feature is missing\n";
+    "step or the read-back differed (target not started), 4 a required feature is missing,\n"
+    "5 out of memory (target not started)\n";
 
 struct Options {
   std::string command;
@@ -160,9 +161,12 @@ int run_command(const Options& options) {
   if (options.command == "check") {
     (void)compile_seccomp(plan.seccomp);
     warn_missing_paths(plan.profile);
-    (void)std::printf("%s: ok (user %s, %zu syscalls allowed, Landlock ABI %d)\n",
+    (void)std::printf("%s: ok (user %s, %zu syscalls allowed, Landlock ABI %d)%s\n",
                       options.profile.c_str(), plan.identity.user.c_str(),
-                      plan.seccomp.allowed.size(), plan.landlock.abi);
+                      plan.seccomp.allowed.size(), plan.landlock.abi,
+                      plan.profile.seccomp.staging
+                          ? "; STAGING: seccomp default action log, every syscall allowed"
+                          : "");
     return 0;
   }
   if (options.command == "explain") {

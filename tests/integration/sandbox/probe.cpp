@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/killed_syscalls.hpp"
+
 namespace {
 
 struct KilledSyscall {
@@ -44,58 +46,29 @@ struct KilledSyscall {
   long number;
 };
 
-// The always-killed list of docs/sandbox.md, as far as this libc's headers number it.
-constexpr std::array killed_syscalls{
-    KilledSyscall{"ptrace", SYS_ptrace},
-    KilledSyscall{"process_vm_readv", SYS_process_vm_readv},
-    KilledSyscall{"process_vm_writev", SYS_process_vm_writev},
-    KilledSyscall{"pidfd_getfd", SYS_pidfd_getfd},
-    KilledSyscall{"kcmp", SYS_kcmp},
-    KilledSyscall{"bpf", SYS_bpf},
-    KilledSyscall{"perf_event_open", SYS_perf_event_open},
-    KilledSyscall{"userfaultfd", SYS_userfaultfd},
-    KilledSyscall{"kexec_load", SYS_kexec_load},
-    KilledSyscall{"kexec_file_load", SYS_kexec_file_load},
-    KilledSyscall{"init_module", SYS_init_module},
-    KilledSyscall{"finit_module", SYS_finit_module},
-    KilledSyscall{"delete_module", SYS_delete_module},
-    KilledSyscall{"iopl", SYS_iopl},
-    KilledSyscall{"ioperm", SYS_ioperm},
-    KilledSyscall{"reboot", SYS_reboot},
-    KilledSyscall{"swapon", SYS_swapon},
-    KilledSyscall{"swapoff", SYS_swapoff},
-    KilledSyscall{"acct", SYS_acct},
-    KilledSyscall{"syslog", SYS_syslog},
-    KilledSyscall{"vhangup", SYS_vhangup},
-    KilledSyscall{"mount", SYS_mount},
-    KilledSyscall{"umount2", SYS_umount2},
-    KilledSyscall{"pivot_root", SYS_pivot_root},
-    KilledSyscall{"chroot", SYS_chroot},
-    KilledSyscall{"unshare", SYS_unshare},
-    KilledSyscall{"setns", SYS_setns},
-    KilledSyscall{"fsopen", SYS_fsopen},
-    KilledSyscall{"fsconfig", SYS_fsconfig},
-    KilledSyscall{"fsmount", SYS_fsmount},
-    KilledSyscall{"fspick", SYS_fspick},
-    KilledSyscall{"move_mount", SYS_move_mount},
-    KilledSyscall{"open_tree", SYS_open_tree},
-    KilledSyscall{"mount_setattr", SYS_mount_setattr},
-    KilledSyscall{"open_by_handle_at", SYS_open_by_handle_at},
-    KilledSyscall{"name_to_handle_at", SYS_name_to_handle_at},
-    KilledSyscall{"quotactl", SYS_quotactl},
-    KilledSyscall{"quotactl_fd", SYS_quotactl_fd},
-    KilledSyscall{"keyctl", SYS_keyctl},
-    KilledSyscall{"add_key", SYS_add_key},
-    KilledSyscall{"request_key", SYS_request_key},
-    KilledSyscall{"io_uring_setup", SYS_io_uring_setup},
-    KilledSyscall{"io_uring_enter", SYS_io_uring_enter},
-    KilledSyscall{"io_uring_register", SYS_io_uring_register},
-    KilledSyscall{"settimeofday", SYS_settimeofday},
-    KilledSyscall{"clock_settime", SYS_clock_settime},
-    KilledSyscall{"clock_adjtime", SYS_clock_adjtime},
-    KilledSyscall{"sethostname", SYS_sethostname},
-    KilledSyscall{"setdomainname", SYS_setdomainname},
-};
+// The kernel headers' number for a killed name, or the launcher's own number for one newer than
+// them: a name the launcher adds that neither numbers fails this build instead of going
+// untested.
+#define PROBE_NUMBER_OF(name) SYS_##name
+#ifndef SYS_lsm_set_self_attr
+#define SYS_lsm_set_self_attr \
+  pgguard::sandbox::number_newer_than_the_build_host("lsm_set_self_attr")
+#endif
+#define PROBE_KILLED_ENTRY(name) KilledSyscall{#name, PROBE_NUMBER_OF(name)},
+
+// The launcher's always-killed list itself (src/sandbox/killed_syscalls.hpp), so the probe
+// attempts every name the launcher kills and cannot fall behind it.
+constexpr std::array killed_syscalls{PGGUARD_ALWAYS_KILLED_SYSCALLS(PROBE_KILLED_ENTRY)};
+static_assert(
+    [] {
+      for (const KilledSyscall& entry : killed_syscalls) {
+        if (entry.number < 0) {
+          return false;
+        }
+      }
+      return true;
+    }(),
+    "every killed system call needs a number");
 
 int list_killed() {
   for (const KilledSyscall& entry : killed_syscalls) {

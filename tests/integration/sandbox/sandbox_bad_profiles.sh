@@ -32,8 +32,13 @@ EOF
 
 # expect_refused NAME KEY_IN_MESSAGE PROFILE_TEXT
 expect_refused() {
+  printf '%s\n' "$3" >"$SB_WORK/$1.conf"
+  check_refused "$1" "$2"
+}
+
+# check_refused NAME KEY_IN_MESSAGE: the profile $SB_WORK/NAME.conf is already written.
+check_refused() {
   local name=$1 key=$2 profile=$SB_WORK/$1.conf marker=$MARKERS/$1 out rc
-  printf '%s\n' "$3" >"$profile"
   out=$("$SB_LAUNCH" run --profile "$profile" -- /usr/bin/touch "$marker" 2>&1)
   rc=$?
   if [ "$rc" -ne 2 ]; then
@@ -88,6 +93,77 @@ $(good_profile)"
 expect_refused unknown-default-action "default_action" "$(good_profile)
 [seccomp]
 default_action = allow"
+
+# default_action = log allows everything outside the allowlist: refused without the explicit
+# staging switch; with it the target runs, and check and explain say it is a staging profile.
+expect_refused log-without-staging "seccomp.default_action" "$(good_profile)
+[seccomp]
+default_action = log"
+expect_refused staging-without-log "seccomp.staging" "$(good_profile)
+[seccomp]
+staging = true"
+printf '%s\n[seccomp]\ndefault_action = log\nstaging = true\n' "$(good_profile)" >"$SB_WORK/staging.conf"
+if "$SB_LAUNCH" run --profile "$SB_WORK/staging.conf" -- /usr/bin/touch "$MARKERS/staging" &&
+  [ -e "$MARKERS/staging" ] &&
+  "$SB_LAUNCH" check --profile "$SB_WORK/staging.conf" | grep -qF "STAGING: seccomp default action log" &&
+  "$SB_LAUNCH" explain --profile "$SB_WORK/staging.conf" | sed -n 3p | grep -qF "!! STAGING PROFILE (seccomp.staging = true, $SB_WORK/staging.conf:"; then
+  sb_pass "staging profile (log + staging = true): runs, and check and explain flag it"
+else
+  sb_fail "staging profile: not run, or not flagged by check and explain"
+fi
+
+# A NUL inside a value (issue 18, item 16): 'clone\0x' passed every check and was applied as an
+# unconditional allow of clone; '/var\0x' as a Landlock path beside a writable /var/tmp. Refused
+# now, naming file, line and key.
+printf '%s\n[seccomp]\nallow = clone\0x\n' "$(good_profile)" >"$SB_WORK/nul-syscall.conf"
+check_refused nul-syscall "seccomp.allow: control character 0x00 (NUL)"
+printf '%s\n[landlock]\nread = /var\0x\nwrite = /var/tmp\n' "$(good_profile)" >"$SB_WORK/nul-path.conf"
+check_refused nul-path "landlock.read: control character 0x00 (NUL)"
+printf 'env = A=b\0x\n%s\n' "$(good_profile)" >"$SB_WORK/nul-env.conf"
+check_refused nul-env "env: control character 0x00 (NUL)"
+
+# Files that are no profile, filter or pid file: refused at once (exit 2, naming the file type),
+# never waited on or read without end. `timeout` turns a hang into a failure (exit 124), and the
+# memory ceiling keeps a regression that reads /dev/zero from taking the machine's memory.
+mkfifo "$SB_WORK/fifo"
+expect_not_a_file() {  # NAME FRAGMENT ARGS...
+  local name=$1 fragment=$2 out rc
+  shift 2
+  out=$(timeout 10 prlimit --as=$((1 << 30)) "$SB_LAUNCH" "$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 2 ] && grep -qF -- "$fragment" <<<"$out" && [ ! -e "$MARKERS/special" ]; then
+    sb_pass "$name: exit 2: $out"
+  else
+    sb_fail "$name: exit $rc (124 means it blocked), expected 2 and '$fragment': $out"
+  fi
+}
+expect_not_a_file "FIFO as --profile" "$SB_WORK/fifo: not a regular file (a FIFO)" \
+  run --profile "$SB_WORK/fifo" -- /usr/bin/touch "$MARKERS/special"
+expect_not_a_file "/dev/zero as --profile" "/dev/zero: not a regular file (a character device)" \
+  check --profile /dev/zero
+expect_not_a_file "FIFO as --seccomp-bpf" "$SB_WORK/fifo: refusing the seccomp BPF file: not a regular file (a FIFO)" \
+  run --profile "$SB_WORK/good.conf" --seccomp-bpf "$SB_WORK/fifo" -- /usr/bin/touch "$MARKERS/special"
+expect_not_a_file "FIFO as --pidfile" "pidfile: $SB_WORK/fifo: not a regular file (a FIFO)" \
+  run --profile "$SB_WORK/good.conf" --pidfile "$SB_WORK/fifo" -- /usr/bin/touch "$MARKERS/special"
+expect_not_a_file "/dev/null as --pidfile" "pidfile: /dev/null: not a regular file (a character device)" \
+  run --profile "$SB_WORK/good.conf" --pidfile /dev/null -- /usr/bin/touch "$MARKERS/special"
+[ -c /dev/null ] || sb_fail "/dev/null is no longer a character device"
+{ good_profile; printf '#%*s\n' $((1 << 20)) ''; } >"$SB_WORK/oversize.conf"
+expect_not_a_file "a profile above 1 MiB" "more than the 1 MiB such a file may have" \
+  check --profile "$SB_WORK/oversize.conf"
+
+# Out of memory has its own exit code and says so: a profile of ~1 MiB (60,000 Landlock paths)
+# needs ~16 MB to check, a small one less than 6 MB; under a 10 MB ceiling only the first fails.
+{ printf 'user = postgres\n[seccomp]\ngroup = base\n[landlock]\n'; seq -f 'read = /p%g' 60000; } \
+  >"$SB_WORK/large.conf"
+out=$(prlimit --as=$((10 << 20)) "$SB_LAUNCH" check --profile "$SB_WORK/large.conf" 2>&1)
+rc=$?
+if [ "$rc" -eq 5 ] && grep -qF "pgguard-launch: out of memory" <<<"$out" &&
+  prlimit --as=$((10 << 20)) "$SB_LAUNCH" check --profile "$SB_WORK/good.conf" >/dev/null; then
+  sb_pass "out of memory: exit 5: $out"
+else
+  sb_fail "out of memory: exit $rc, expected 5 and 'out of memory' (and the small profile to pass): $out"
+fi
 
 # SELinux built in but not enabled (this kind of machine; an enforcing host is covered by
 # selinux_enforcing_vm): a profile's context is skipped with one notice and the target runs;

@@ -89,7 +89,7 @@ fi
 
 # Staging run with default_action = log: the kernel logs what the errno run refused silently.
 dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
-sed 's/^default_action = errno$/default_action = log/' "$SB_WORK/pgpool.conf" >"$SB_WORK/staging.conf"
+sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/pgpool.conf" >"$SB_WORK/staging.conf"
 MARK=$(sb_kmsg_mark)
 if start_pgpool "$SB_WORK/staging.conf"; then
   exercise_pgpool || sb_fail "staging: pgpool queries"

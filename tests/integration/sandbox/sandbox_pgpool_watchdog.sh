@@ -177,7 +177,7 @@ DENIALS=$(sb_denial_lines "$SB_WORK"/pool?.out)
 dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
 MARK=$(sb_kmsg_mark)
 for n in "${NODES[@]}"; do
-  sed 's/^default_action = errno$/default_action = log/' "$SB_WORK/pool$n.conf" >"$SB_WORK/staging$n.conf"
+  sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/pool$n.conf" >"$SB_WORK/staging$n.conf"
 done
 start_cluster staging
 if wait_for_leader "${NODES[@]}" >/dev/null; then

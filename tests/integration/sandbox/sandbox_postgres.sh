@@ -156,7 +156,7 @@ fi
 if ! dmesg >/dev/null 2>&1; then
   missing_prerequisite "reading the kernel log (dmesg) for seccomp LOG records"
 fi
-sed 's/^default_action = errno$/default_action = log/' "$SB_WORK/server.conf" >"$SB_WORK/staging.conf"
+sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/server.conf" >"$SB_WORK/staging.conf"
 grep -q '^default_action = log$' "$SB_WORK/staging.conf" || sb_fail "staging profile not made"
 MARK=$(sb_kmsg_mark)
 "$SB_LAUNCH" run --profile "$SB_WORK/staging.conf" -- "$SB_PGBIN/postgres" -D "$DATA" \

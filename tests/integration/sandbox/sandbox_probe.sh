@@ -1,7 +1,8 @@
 #!/bin/bash
 # The probe (probe.cpp) under EACH shipped profile attempts every forbidden operation:
 #   - each syscall of the always-killed list, x32 and int 0x80 entry: the process must die
-#     of SIGSYS (one launch per attempt, so profiles without fork are covered too);
+#     of SIGSYS (one launch per attempt, so profiles without fork are covered too); the probe
+#     takes the list from the launcher's source, and explain must show the same names;
 #   - setuid(0) and friends, capset/ambient raise/securebits/no_new_privs, raising hard
 #     rlimits and the priority, namespace flags on clone and clone3, writes outside the
 #     allowed dirs, bind and connect to a TCP port outside the profile (a listener waits
@@ -78,6 +79,12 @@ attempt() {  # DESCRIPTION DENIED(0/1) [DETAIL]
 
 mapfile -t KILLED < <("$PROBE_DIR/probe" list-killed)
 [ "${#KILLED[@]}" -ge 40 ] || sb_fail "probe lists only ${#KILLED[@]} killed syscalls"
+# The names the launcher's filter kills, as explain prints them ("killed (N):" and the wrapped
+# names below it): the probe must attempt exactly these, no fewer.
+killed_by_launcher() {  # PROFILE
+  "$SB_LAUNCH" explain --profile "$1" |
+    awk '/^  killed \(/ { on = 1; next } on && /^  [^ ]/ { on = 0 } on { for (i = 1; i <= NF; i++) print $i }'
+}
 
 for template in "$SB_PROFILES"/*.conf.in; do
   name=$(basename "$template" .conf.in)
@@ -90,6 +97,12 @@ for template in "$SB_PROFILES"/*.conf.in; do
   caps=${PROFILE_CAPS[$name]:-0000000000000000}
   before_attempts=$ATTEMPTS before_denied=$DENIED
   run() { "$SB_LAUNCH" run --profile "$profile" -- "$@"; }
+
+  launcher_killed=$(killed_by_launcher "$profile" | sort)
+  if [ -z "$launcher_killed" ] || [ "$launcher_killed" != "$(printf '%s\n' "${KILLED[@]}" | sort)" ]; then
+    sb_fail "$name: the probe's killed list is not the launcher's: $(diff <(echo "$launcher_killed") \
+      <(printf '%s\n' "${KILLED[@]}" | sort) | grep '^[<>]' | tr '\n' ' ')"
+  fi
 
   # Positive control: the probe runs at all under this profile.
   if ! out=$(run "$PROBE_DIR/probe" status 2>&1); then

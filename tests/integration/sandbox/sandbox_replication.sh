@@ -29,7 +29,7 @@ render_server() {  # DATA PORT OUTPUT
 }
 render_client() {  # TEMPLATE DATA SOURCE_PORT OUTPUT
   sb_render "$SB_PROFILES/$1" "$4" USER=postgres GROUP=postgres DATA_DIR="$2" \
-    SOCKET_DIR="$SB_SOCK" CONNECT_PORTS="$3"
+    SOCKET_DIR="$SB_SOCK" CONF_DIR="$SB_WORK/conf" CONNECT_PORTS="$3"
 }
 render_server "$DATA_A" "$PORT_A" "$SB_WORK/server-a.conf" || exit 1
 render_server "$DATA_B" "$PORT_B" "$SB_WORK/server-b.conf" || exit 1
@@ -41,7 +41,7 @@ done
 render_client pg_basebackup.conf.in "$DATA_B" "$PORT_A" "$SB_WORK/basebackup.conf" || exit 1
 render_client pg_basebackup.conf.in "$SB_WORK/staging-backup" "$PORT_A" \
   "$SB_WORK/basebackup-staging.conf" || exit 1
-sed -i 's/^default_action = errno$/default_action = log/' "$SB_WORK/basebackup-staging.conf"
+sed -i 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/basebackup-staging.conf"
 
 sb_wrap() {
   shift
@@ -108,7 +108,7 @@ sb_psql "$PORT_A" -c "CREATE TABLE on_old_primary AS SELECT 4 AS w"
 sb_stop_postgres "$DATA_A"
 
 render_client pg_rewind.conf.in "$DATA_A" "$PORT_B" "$SB_WORK/rewind.conf" || exit 1
-sed 's/^default_action = errno$/default_action = log/' "$SB_WORK/rewind.conf" >"$SB_WORK/rewind-staging.conf"
+sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/rewind.conf" >"$SB_WORK/rewind-staging.conf"
 REWIND=("$SB_PGBIN/pg_rewind" -D "$DATA_A" --source-server="host=$SB_SOCK port=$PORT_B user=postgres dbname=postgres")
 MARK=$(sb_kmsg_mark)
 "$SB_LAUNCH" run --profile "$SB_WORK/rewind-staging.conf" -- "${REWIND[@]}" --dry-run \

@@ -1,6 +1,13 @@
 #include "common/config_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "lib/bounded_child.hpp"
 
 namespace po = boost::program_options;
 using pgguard::ConfigError;
@@ -109,6 +116,105 @@ BOOST_AUTO_TEST_CASE(check_keys_gives_validates_messages_without_boost) {
              "t.conf:3: name: given more than once (first on line 1)");
   BOOST_TEST(check("port = 1\n") == "t.conf: name: required key is missing");
   BOOST_TEST(check("name = x\nmember = a\n") == "t.conf:2: member: unknown key");  // no section
+}
+
+// A NUL or any other control character in a value is refused where the file is read, for every
+// file of this syntax: whatever takes the value as a C string would see less than the checks.
+BOOST_AUTO_TEST_CASE(control_characters_are_refused_with_their_line_and_key) {
+  const auto nul = std::string("name = clone") + '\0' + "x\n";
+  BOOST_TEST(config_error_of([&] { ConfigFile::parse("port = 1\n" + nul, "t.conf"); }) ==
+             "t.conf:2: name: control character 0x00 (NUL) at column 13: keys and values must be "
+             "printable text");
+  BOOST_TEST(
+      config_error_of([] { ConfigFile::parse("[icmp]\necho_rate = 10/s\x01\n", "t.conf"); }) ==
+      "t.conf:2: icmp.echo_rate: control character 0x01 (SOH) at column 17: keys and values "
+      "must be printable text");
+  BOOST_TEST(config_error_of([] {
+               ConfigFile::parse("name = a\x1b[0mb\n", "t.conf");
+             }).starts_with("t.conf:1: name: control character 0x1b (ESC) at column 9"));
+  BOOST_TEST(config_error_of([] {
+               ConfigFile::parse("name = a\x7f\n", "t.conf");
+             }).starts_with("t.conf:1: name: control character 0x7f (DEL) at column 9"));
+  BOOST_TEST(config_error_of([] {
+               ConfigFile::parse("name = a\rb\n", "t.conf");
+             }).starts_with("t.conf:1: name: control character 0x0d (CR)"));
+  // Not in a value: no key to name, the line still is.
+  BOOST_TEST(config_error_of([] {
+               ConfigFile::parse(std::string("na\x02me = x\n"), "t.conf");
+             }).starts_with("t.conf:1: control character 0x02 (STX) at column 3"));
+  BOOST_TEST(config_error_of([] {
+               ConfigFile::parse(std::string("[ic\x03mp]\n"), "t.conf");
+             }).starts_with("t.conf:1: control character 0x03 (ETX)"));
+}
+
+// Tab stays whitespace, as the syntax has always treated it, and CRLF line ends still work.
+BOOST_AUTO_TEST_CASE(tab_and_line_end_whitespace_are_allowed) {
+  const auto file = ConfigFile::parse("name\t=\tpg master\t# c\r\nmember = a,\tb\r\n", "t.conf");
+  BOOST_REQUIRE_EQUAL(file.entries().size(), 2u);
+  BOOST_TEST(file.entries()[0].value == "pg master");
+  BOOST_TEST(file.entries()[1].value == "a,\tb");
+  // A comment is not a value: what follows '#' is not read.
+  BOOST_CHECK_NO_THROW(ConfigFile::parse(std::string("name = x # \x01\n"), "t.conf"));
+}
+
+namespace {
+
+// A scratch directory removed at the end of the test.
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
+    char pattern[] = "/tmp/pgl-unit-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
+// The message load() gives for `path`, from a child process that must finish within seconds:
+// an open that blocks on a FIFO, or reading /dev/zero without end, fails the test instead of
+// hanging it.
+std::string bounded_load_error(const std::string& path, std::size_t max_size) {
+  const auto outcome = pgguard::test::run_bounded([&](std::string& message) {
+    try {
+      (void)ConfigFile::load(path, max_size);
+      message = "loaded";
+      return 0;
+    } catch (const ConfigError& error) {
+      message = error.what();
+      return 2;
+    }
+  });
+  BOOST_TEST(outcome.exited, path << ": the load did not finish (signal " << outcome.signal
+                                  << "): it blocked or read without end");
+  BOOST_TEST(outcome.exit_code == 2, path << ": " << outcome.output);
+  return outcome.output;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(load_refuses_a_fifo_without_blocking) {
+  ScratchDir scratch;
+  const std::string fifo = scratch.path + "/profile";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  BOOST_TEST(bounded_load_error(fifo, 1024) == fifo + ": not a regular file (a FIFO)");
+}
+
+BOOST_AUTO_TEST_CASE(load_refuses_a_device_without_reading_it) {
+  BOOST_TEST(bounded_load_error("/dev/zero", 1024) ==
+             "/dev/zero: not a regular file (a character device)");
+  BOOST_TEST(bounded_load_error("/tmp", 1024) == "/tmp: not a regular file (a directory)");
+}
+
+BOOST_AUTO_TEST_CASE(load_refuses_a_file_above_its_cap) {
+  ScratchDir scratch;
+  const std::string path = scratch.path + "/big.conf";
+  std::ofstream(path) << "name = x\n" << std::string(1024 - 9, '#');
+  BOOST_CHECK_NO_THROW(ConfigFile::load(path, 1024));  // exactly at the cap
+  std::ofstream(path, std::ios::app) << "\n";
+  BOOST_TEST(bounded_load_error(path, 1024) ==
+             path + ": the file is 1025 bytes, more than the 1 KiB such a file may have");
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_file_is_a_config_error) {

@@ -2,6 +2,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
+#include <new>
+#include <stdexcept>
+
+#include "common/program_main.hpp"
 
 using namespace pgguard;
 
@@ -35,6 +39,27 @@ BOOST_AUTO_TEST_CASE(exit_codes_are_stable) {
   BOOST_TEST(to_int(ExitCode::system) == 3);
   BOOST_TEST(to_int(ExitCode::unsupported) == 4);
   BOOST_TEST(to_int(UnsupportedError("no landlock").code()) == 4);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A failed allocation is reported as what it is, with its own exit code, not as a kernel refusal
+// (exit code `system`) with std::bad_alloc's empty text.
+BOOST_AUTO_TEST_SUITE(program_main)
+
+BOOST_AUTO_TEST_CASE(out_of_memory_has_its_own_exit_code) {
+  const int code = run_program("pgguard-test", []() -> int { throw std::bad_alloc(); });
+  BOOST_TEST(code == to_int(ExitCode::out_of_memory));
+  BOOST_TEST(code == 5);
+  BOOST_TEST(std::string(kOutOfMemoryMessage).starts_with("out of memory"));
+}
+
+BOOST_AUTO_TEST_CASE(other_exit_codes_are_kept) {
+  BOOST_TEST(run_program("pgguard-test", [] { return 0; }) == 0);
+  BOOST_TEST(run_program("pgguard-test", []() -> int {
+               throw ConfigError(Location{"p.conf", 1}, "user", "bad");
+             }) == 2);
+  BOOST_TEST(run_program("pgguard-test", []() -> int { throw std::runtime_error("x"); }) == 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

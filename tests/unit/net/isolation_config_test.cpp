@@ -244,10 +244,28 @@ BOOST_AUTO_TEST_CASE(malformed_line) {
                "t.conf:8: ", "expected 'key = value'");
 }
 
+// Issue 18, item 16: the isolation configuration goes through the same reader as a profile, so
+// a control character in any of its values is refused with file, line and key.
+BOOST_AUTO_TEST_CASE(control_characters_in_values_are_refused) {
+  const std::string nul(1, '\0');
+  expect_error("self = 198.18.1.13\nmember = master 198.18.1.11" + nul + "x\n" +
+                   kHead.substr(kHead.find("member = standby")) + kTail,
+               "t.conf:2: member: ", "control character 0x00 (NUL) at column 28");
+  expect_error(kHead + kTail + "[log]\ndrop_prefix = drop\x1b[31m\n",
+               "t.conf:15: log.drop_prefix: ", "control character 0x1b (ESC)");
+  expect_error(kHead + "[clients]\ncidr = 198.18.64.0/24" + nul + "\n" +
+                   kTail.substr(kTail.find("[control]")),
+               "t.conf:9: clients.cidr: ", "control character 0x00 (NUL)");
+  expect_error("table = secure" + nul + "postgres\n" + kHead + kTail,
+               "t.conf:1: table: ", "control character 0x00 (NUL)");
+  // Tab is whitespace between the role and the address, as it always was.
+  BOOST_TEST(parse(kHead + "member = pgpool\t198.18.1.16\n" + kTail).members.size() == 6u);
+}
+
 BOOST_AUTO_TEST_CASE(example_in_docs_is_valid) {
   const auto path =
       pgguard::test::test_environment("PGGUARD_SOURCE_DIR") + "/docs/examples/isolation.conf";
-  const auto config = parse_isolation_config(ConfigFile::load(path));
+  const auto config = parse_isolation_config(ConfigFile::load(path, pgguard::net::kMaxConfigSize));
   BOOST_TEST((config.role == Role::pgpool));
   BOOST_TEST(config.self.size() == 2u);
 }

@@ -17,7 +17,7 @@ inline std::string source_path(const std::string& relative) {
 }
 
 inline IsolationConfig load_config(const std::string& relative) {
-  return parse_isolation_config(config::ConfigFile::load(source_path(relative)));
+  return parse_isolation_config(config::ConfigFile::load(source_path(relative), kMaxConfigSize));
 }
 
 }  // namespace pgguard::net::test

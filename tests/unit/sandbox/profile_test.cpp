@@ -1,10 +1,14 @@
 #include "sandbox/profile.hpp"
 
 #include <sys/capability.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
 #include "sandbox/identity.hpp"
+#include "sandbox/rlimits.hpp"
 #include "test_support.hpp"
 
 using namespace pgguard;
@@ -258,6 +262,165 @@ BOOST_AUTO_TEST_CASE(resolves_identity_by_name) {
   BOOST_TEST(identity.gid == 65534U);  // nobody's primary group
   BOOST_REQUIRE(identity.supplementary.size() == 1U);
   BOOST_TEST(identity.supplementary_names[0] == "nogroup");
+}
+
+// default_action = log allows every system call outside the allowlist: only with the explicit
+// staging switch, which in turn means nothing without log.
+BOOST_AUTO_TEST_CASE(log_needs_the_staging_switch) {
+  const std::string base = "user = nobody\n[seccomp]\nallow = read\n";
+  BOOST_TEST(profile_error(base + "default_action = log\n") ==
+             "test.profile:4: seccomp.default_action: 'log' allows every system call outside the "
+             "allowlist (it only logs them): it is for staging a new profile and needs 'staging = "
+             "true' in [seccomp] beside it");
+  BOOST_TEST(profile_error(base + "default_action = log\nstaging = false\n")
+                 .starts_with("test.profile:4: seccomp.default_action: 'log' allows every"));
+  BOOST_TEST(profile_error(base + "staging = true\n") ==
+             "test.profile:4: seccomp.staging: staging = true needs default_action = log (it is "
+             "errno): remove the switch when the profile leaves staging");
+  BOOST_TEST(profile_error(base + "staging = true\ndefault_action = kill_process\n")
+                 .starts_with("test.profile:4: seccomp.staging: staging = true needs"));
+  BOOST_TEST(profile_error(base + "staging = maybe\n")
+                 .starts_with("test.profile:4: seccomp.staging: expected true or false"));
+
+  const auto staging = profile_from(base + "staging = true\ndefault_action = log\n");
+  BOOST_TEST(staging.seccomp.staging);
+  BOOST_TEST(staging.seccomp.staging_where.line == 4);
+  BOOST_TEST((staging.seccomp.default_action == SeccompDefault::log));
+  const auto production = profile_from(base + "staging = false\n");
+  BOOST_TEST(!production.seccomp.staging);
+}
+
+namespace {
+
+// One valid value for every key of a profile, and the lines the key needs beside it to be valid.
+struct FieldCase {
+  std::string key;  // as profile_keys() names it
+  std::string value;
+  std::string also = {};  // further "key = value" lines of the same section
+};
+
+std::vector<FieldCase> field_cases() {
+  std::vector<FieldCase> cases{
+      {"user", "nobody"},
+      {"group", "nogroup"},
+      {"supplementary_group", "nogroup"},
+      {"umask", "0027"},
+      {"workdir", "/var/vcap/store"},
+      {"nice", "10"},
+      {"env", "PGDATA=/var/vcap/store"},
+      {"env_pass", "LANG"},
+      {"capabilities.bounding", "CAP_NET_RAW"},
+      {"capabilities.ambient", "CAP_NET_RAW", "bounding = CAP_NET_RAW\n"},
+      {"seccomp.group", "base"},
+      {"seccomp.allow", "clone"},
+      {"seccomp.default_action", "kill_process"},
+      {"seccomp.staging", "true", "default_action = log\n"},
+      {"landlock.read", "/var"},
+      {"landlock.write", "/var/tmp"},
+      {"landlock.bind_tcp", "5432"},
+      {"landlock.connect_tcp", "5432"},
+      {"landlock.scope", "signal"},
+      {"landlock.required", "true"},
+      {"selinux.context", "system_u:system_r:pgguard_postgres_t:s0"},
+      {"selinux.required", "false", "context = system_u:system_r:pgguard_postgres_t:s0\n"},
+  };
+  for (const auto& kind : rlimit_kinds()) {
+    cases.push_back({"rlimit." + std::string(kind.name), "16"});
+  }
+  return cases;
+}
+
+// A whole profile with `value` given to the case's key, on a line of its own; sets `line`.
+std::string profile_with(const FieldCase& field, const std::string& value, int& line) {
+  const auto dot = field.key.find('.');
+  std::string text = field.key == "user" ? "" : "user = nobody\n";
+  text += "[seccomp]\ngroup = base\n";
+  const std::string section = dot == std::string::npos ? "" : field.key.substr(0, dot);
+  const std::string name = dot == std::string::npos ? field.key : field.key.substr(dot + 1);
+  text += section.empty() ? "[nothing]\n" : "[" + section + "]\n";
+  if (section.empty()) {
+    // Top-level keys come before any section.
+    text = field.key + " = " + value + "\n" + text;
+    line = 1;
+  } else {
+    text += field.also;
+    line = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    text += name + " = " + value + "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+// Issue 18, item 16: a NUL (or any control character) inside a value is refused for every key of
+// a profile, naming file, line and key; the same value without it is accepted.
+BOOST_AUTO_TEST_CASE(control_characters_are_refused_in_every_field) {
+  const auto cases = field_cases();
+  std::vector<std::string> covered;
+  for (const auto& field : cases) {
+    covered.push_back(field.key);
+    BOOST_TEST_CONTEXT("key " << field.key) {
+      int line = 0;
+      const auto valid = profile_with(field, field.value, line);
+      BOOST_CHECK_NO_THROW(profile_from(valid));
+      for (const char control : {'\0', '\x01', '\x1b', '\x7f'}) {
+        const auto text = profile_with(field, field.value + control + "x", line);
+        const auto message = profile_error(text);
+        const std::string where = "test.profile:" + std::to_string(line) + ": " + field.key + ": ";
+        BOOST_TEST(message.starts_with(where + "control character 0x"), message);
+        BOOST_TEST(message.find("printable text") != std::string::npos, message);
+      }
+    }
+  }
+  // Every key of the profile has its case: a new key cannot go untested.
+  std::vector<std::string> keys;
+  for (const auto& rule : profile_keys()) {
+    keys.push_back(rule.key);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::sort(covered.begin(), covered.end());
+  BOOST_TEST(keys == covered, boost::test_tools::per_element());
+}
+
+// The cases of the issue: each NUL value used to pass every check and be applied cut short.
+BOOST_AUTO_TEST_CASE(nul_values_of_the_issue_are_refused) {
+  const std::string nul_x = std::string(1, '\0') + "x";
+  // clone\0x: unknown to the checks, applied as an unconditional allow of clone.
+  BOOST_TEST(profile_error(minimal_profile() + "allow = clone" + nul_x + "\n") ==
+             "test.profile:4: seccomp.allow: control character 0x00 (NUL) at column 14: keys and "
+             "values must be printable text");
+  // clone3\0x (clone3 then worked instead of ENOSYS), ptrace\0x (ran instead of being killed).
+  BOOST_TEST(profile_error(minimal_profile() + "allow = clone3" + nul_x + "\n")
+                 .starts_with("test.profile:4: seccomp.allow: control character 0x00"));
+  BOOST_TEST(profile_error(minimal_profile() + "allow = ptrace" + nul_x + "\n")
+                 .starts_with("test.profile:4: seccomp.allow: control character 0x00"));
+  // /var\0x beside /var/tmp: not "/var" to the beneath check, "/var" to Landlock.
+  BOOST_TEST(
+      profile_error(minimal_profile() + "[landlock]\nread = /var" + nul_x + "\nwrite = /var/tmp\n")
+          .starts_with("test.profile:5: landlock.read: control character 0x00"));
+  BOOST_TEST(profile_error(minimal_profile() + "[landlock]\nread = /var\nwrite = /var/tmp\n")
+                 .find("is under the read-only path '/var'") != std::string::npos);
+  BOOST_TEST(profile_error("user = nobody\nenv = A=b" + nul_x + "\n[seccomp]\nallow = read\n")
+                 .starts_with("test.profile:2: env: control character 0x00"));
+  BOOST_TEST(profile_error("user = nobody\nworkdir = /tmp" + nul_x + "\n[seccomp]\nallow = read\n")
+                 .starts_with("test.profile:2: workdir: control character 0x00"));
+  BOOST_TEST(profile_error(minimal_profile() + "[selinux]\ncontext = a:b:c:s0" + nul_x + "\n")
+                 .starts_with("test.profile:5: selinux.context: control character 0x00"));
+}
+
+// load_profile reads a profile of up to 1 MiB and refuses a byte more, naming the cap.
+BOOST_AUTO_TEST_CASE(load_profile_caps_the_size) {
+  char pattern[] = "/tmp/pgl-unit-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::string path = std::string(pattern) + "/padded.profile";
+  const std::string text = minimal_profile() + "#";
+  std::ofstream(path) << text << std::string(kMaxProfileSize - text.size(), 'x');
+  BOOST_CHECK_NO_THROW(load_profile(path));
+  std::ofstream(path, std::ios::app) << "x";
+  BOOST_TEST(error_of([&] { load_profile(path); }) ==
+             path + ": the file is 1048577 bytes, more than the 1 MiB such a file may have");
+  ::unlink(path.c_str());
+  ::rmdir(pattern);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "sandbox/seccomp_policy.hpp"
 #include "test_support.hpp"
 
 using namespace pgguard;
@@ -187,10 +188,37 @@ BOOST_AUTO_TEST_CASE(exposure_reflects_the_profile) {
   BOOST_TEST(vip_score > 0.0);  // holds capabilities, no Landlock paths named, no SELinux
   const auto old_kernel = exposure_score(exposure_items(plan_of(postgres_profile, {0, false})));
   BOOST_TEST(old_kernel > exposure_score(exposure_items(plan_of(postgres_profile, {7, false}))));
-  const auto staging = plan_of(
-      postgres_profile.substr(0, postgres_profile.find("[landlock]")) + "default_action = log\n",
-      {7, true});
+  const auto staging = plan_of(postgres_profile.substr(0, postgres_profile.find("[landlock]")) +
+                                   "default_action = log\nstaging = true\n",
+                               {7, true});
   BOOST_TEST(exposure_score(exposure_items(staging)) > 0.0);
+}
+
+// A staging profile allows every system call outside its allowlist: explain says so before
+// anything else, naming the switch and its line, and again in the seccomp section.
+BOOST_AUTO_TEST_CASE(explain_shows_a_staging_profile_first) {
+  const auto staging =
+      explain_plan(plan_of(postgres_profile.substr(0, postgres_profile.find("[landlock]")) +
+                           "default_action = log\nstaging = true\n"));
+  BOOST_TEST(staging.starts_with("profile: test.profile\n\n!! STAGING PROFILE (seccomp.staging = "
+                                 "true, test.profile:11): the seccomp default action is 'log',\n"
+                                 "!! so every system call outside the allowlist is ALLOWED"),
+             staging.substr(0, 300));
+  BOOST_TEST(contains(staging, "  staging:        yes (test.profile:11)\n"));
+  const auto production = explain_plan(plan_of(postgres_profile));
+  BOOST_TEST(!contains(production, "STAGING"));
+  BOOST_TEST(contains(production, "  staging:        no\n"));
+}
+
+// explain lists every name of the always-killed list under "killed", lsm_set_self_attr (which
+// libseccomp 2.5.4 cannot name) included, and no separate list of names left to the default.
+BOOST_AUTO_TEST_CASE(explain_lists_the_whole_killed_list) {
+  const auto text = explain_plan(plan_of(postgres_profile));
+  BOOST_TEST(contains(text, "  killed (" + std::to_string(always_killed_syscalls().size()) + "):"));
+  for (const auto name : always_killed_syscalls()) {
+    BOOST_TEST(contains(text, " " + std::string(name)), name);
+  }
+  BOOST_TEST(!contains(text, "default action applies"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include "sandbox/seccomp_policy.hpp"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -10,6 +11,8 @@
 #include <sstream>
 
 #include "bpf_interpreter.hpp"
+#include "lib/bounded_child.hpp"
+#include "sandbox/killed_syscalls.hpp"
 #include "sandbox/syscall_groups.hpp"
 #include "test_support.hpp"
 
@@ -119,8 +122,8 @@ BOOST_AUTO_TEST_CASE(allowlist_must_let_the_launcher_finish) {
   BOOST_TEST(error_of([&] { make_seccomp_policy(without_execve); }) ==
              "test.profile:3: seccomp: the allowlist lacks 'execve', which the launcher itself "
              "needs after loading the filter (group base has it)");
-  const auto staging =
-      profile_from("user = nobody\n[seccomp]\nallow = read\ndefault_action = log\n");
+  const auto staging = profile_from(
+      "user = nobody\n[seccomp]\nallow = read\ndefault_action = log\nstaging = true\n");
   BOOST_CHECK_NO_THROW(make_seccomp_policy(staging));
 }
 
@@ -135,10 +138,59 @@ BOOST_AUTO_TEST_CASE(compiled_filter_answers_as_designed) {
   BOOST_TEST(answer(program, "clone", kForkFlags | kCloneNewUser) == kEperm);
   BOOST_TEST(answer(program, "clone", kCloneNewNet) == kEperm);
   for (const auto name : always_killed_syscalls()) {
-    if (resolve_syscall(name) >= 0) {
-      BOOST_TEST(answer(program, std::string(name).c_str()) == kKill, name);
+    BOOST_TEST(run_seccomp_bpf(program.instructions,
+                               syscall_data(resolve_killed_syscall(name), 0)) == kKill,
+               name);
+  }
+}
+
+// Every name of the always-killed list is killed under every default action, the names this
+// libseccomp cannot resolve included: under 'log' a name left to the default would be allowed.
+BOOST_AUTO_TEST_CASE(every_killed_name_is_killed_under_every_default) {
+  for (const char* default_action : {"errno", "kill_process", "log\nstaging = true"}) {
+    const auto program = compile_seccomp(
+        policy_of(std::string("allow = read\ndefault_action = ") + default_action + "\n"));
+    for (const auto name : always_killed_syscalls()) {
+      const int number = resolve_killed_syscall(name);
+      BOOST_TEST_REQUIRE(number >= 0, name);
+      BOOST_TEST(run_seccomp_bpf(program.instructions, syscall_data(number, 0)) == kKill,
+                 default_action << ": " << name);
     }
   }
+  // lsm_set_self_attr (460, kernel 6.8) is the one libseccomp 2.5.4 does not know.
+  const auto staging =
+      compile_seccomp(policy_of("allow = read\ndefault_action = log\nstaging = true\n"));
+  BOOST_TEST(run_seccomp_bpf(staging.instructions, syscall_data(460, 0)) == kKill);
+}
+
+// A killed name nothing can number is refused when the policy is built (the launcher does not
+// start), instead of silently falling to the default action.
+BOOST_AUTO_TEST_CASE(a_killed_name_without_a_number_is_refused) {
+  using namespace std::string_view_literals;
+  constexpr std::array known{"ptrace"sv, "lsm_set_self_attr"sv};
+  BOOST_TEST(checked_killed_list(known) ==
+             (std::vector<std::string>{"ptrace", "lsm_set_self_attr"}));
+  constexpr std::array unknown{"ptrace"sv, "no_such_killed_call"sv};
+  const auto message = error_of([&] { (void)checked_killed_list(unknown); }, ExitCode::unsupported);
+  BOOST_TEST(message.starts_with("seccomp: 'no_such_killed_call' of the always-killed list is "
+                                 "unknown to libseccomp"),
+             message);
+  BOOST_TEST(message.find("default action") != std::string::npos, message);
+}
+
+// The numbers killed_syscalls.hpp gives calls newer than the build host agree with libseccomp
+// and the kernel headers wherever those know the name (a newer libseccomp or Debian release).
+BOOST_AUTO_TEST_CASE(numbers_of_new_killed_calls_agree_with_libseccomp_and_headers) {
+  for (const auto& entry : kSyscallNumbersNewerThanTheBuildHost) {
+    BOOST_TEST(is_always_killed(entry.name), entry.name);
+    if (const int known = resolve_syscall(entry.name); known >= 0) {
+      BOOST_TEST(known == entry.number, entry.name);
+    }
+  }
+#ifdef SYS_lsm_set_self_attr
+  BOOST_TEST(number_newer_than_the_build_host("lsm_set_self_attr") == SYS_lsm_set_self_attr);
+#endif
+  BOOST_TEST(number_newer_than_the_build_host("ptrace") == -1);
 }
 
 BOOST_AUTO_TEST_CASE(other_architectures_are_killed) {
@@ -153,7 +205,7 @@ BOOST_AUTO_TEST_CASE(other_architectures_are_killed) {
 
 BOOST_AUTO_TEST_CASE(namespace_clone_denied_under_every_default) {
   const auto log_program =
-      compile_seccomp(policy_of("allow = read, clone\ndefault_action = log\n"));
+      compile_seccomp(policy_of("allow = read, clone\ndefault_action = log\nstaging = true\n"));
   BOOST_TEST(answer(log_program, "openat") == kLog);
   BOOST_TEST(answer(log_program, "clone", kCloneNewUser) == kEperm);
   BOOST_TEST(answer(log_program, "clone", kForkFlags) == kAllow);
@@ -171,7 +223,8 @@ BOOST_AUTO_TEST_CASE(digest_follows_the_effective_policy) {
   const auto a = policy_of("allow = read, write\n");
   BOOST_TEST(a.digest() == policy_of("allow = write\nallow = read\n").digest());  // same policy
   BOOST_TEST(a.digest() != policy_of("allow = read, write, uname\n").digest());
-  BOOST_TEST(a.digest() != policy_of("allow = read, write\ndefault_action = log\n").digest());
+  BOOST_TEST(a.digest() !=
+             policy_of("allow = read, write\ndefault_action = log\nstaging = true\n").digest());
   BOOST_TEST(a.digest().size() == 64U);
 }
 
@@ -245,6 +298,31 @@ BOOST_AUTO_TEST_CASE(tampered_bpf_file_is_refused) {
   BOOST_REQUIRE(::symlink((scratch.path + "/real.bpf").c_str(), link.c_str()) == 0);
   BOOST_TEST(error_of([&] { read_bpf_file(link, policy); }).find("cannot open") !=
              std::string::npos);
+}
+
+// --seccomp-bpf naming a FIFO or a device is refused at once: the old open() blocked forever on a
+// FIFO without a writer, before the regular-file check could run.
+BOOST_AUTO_TEST_CASE(bpf_file_that_is_no_regular_file_is_refused_without_blocking) {
+  ScratchDir scratch;
+  const auto policy = policy_of("allow = read, write\n");
+  const std::string fifo = scratch.path + "/filter.bpf";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    const auto outcome = pgguard::test::run_bounded([&](std::string& message) {
+      try {
+        (void)read_bpf_file(path, policy);
+        return 0;
+      } catch (const Error& error) {
+        message = error.what();
+        return to_int(error.code());
+      }
+    });
+    BOOST_TEST(outcome.exited, path << ": did not finish (signal " << outcome.signal << ")");
+    BOOST_TEST(outcome.exit_code == 2, path << ": " << outcome.output);
+    BOOST_TEST(outcome.output.find("refusing the seccomp BPF file: not a regular file (a ") !=
+                   std::string::npos,
+               outcome.output);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
