@@ -63,7 +63,7 @@ trap cleanup EXIT
 mkdir -p "$SB_WORK"/{conf,scratch,archive,log-$PORT}
 chown postgres:postgres "$SB_WORK"/{scratch,archive,log-$PORT}
 install -d -o postgres -g postgres -m 700 "$DATA"
-sb_render "$TESTS/profiles/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
+sb_render "$ROOT/src/profiles/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
   GROUP=postgres DATA_DIR="$DATA" SOCKET_DIR="$SB_SOCK" LOG_DIR="$SB_WORK/log-$PORT" \
   ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
   PORT="$PORT" CONNECT_PORTS="$PORT"

@@ -105,7 +105,7 @@ RSpec.describe 'isolation job: config/isolation.conf' do
 
     it 'refuses a port out of range' do
       expect { render(with('isolation.ports.postgres', 70_000)) }
-        .to raise_error(/isolation.ports.postgres 70000 is not a port/)
+        .to raise_error(/isolation.ports.postgres '70000' is not a port/)
     end
 
     it 'refuses an empty control TCP port list' do

@@ -22,7 +22,7 @@ RSpec.describe 'isolation job: lifecycle scripts and monit' do
 
   it 'starts the guard in the foreground with the pid file monit watches' do
     script = ctl.render({})
-    expect(script).to match(%r{exec "\$isolate" guard --config "\$config" --pid-file "\$pid_file" \\\n\s+--recheck-seconds 10\b})
+    expect(script).to match(%r{exec "\$isolate" guard --background --config "\$config" --pid-file "\$pid_file" \\\n\s+--recheck-seconds 10\b})
     expect(script).to include('readonly pid_file="$run_dir/isolation.pid"')
   end
 
@@ -36,7 +36,7 @@ RSpec.describe 'isolation job: lifecycle scripts and monit' do
 
   it 'stops only a guard that holds its pid file lock' do
     script = ctl.render({})
-    expect(script).to include('flock --nonblock "$pid_file" true 2>/dev/null && exit 0')
+    expect(script).to include('if [ -e "$pid_file" ] && ! flock --nonblock "$pid_file" true 2>/dev/null; then')
   end
 
   it 'monit watches the guard process by its pid file (no `check program`: monit 5.2.5)' do

@@ -2,12 +2,15 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 
+#include "common/background.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
+#include "common/program_main.hpp"
 #include "net/isolation.hpp"
 #include "net/isolation_config.hpp"
 #include "net/isolation_guard.hpp"
@@ -27,11 +30,13 @@ Commands:
                          (one atomic netlink transaction; nothing is sent when already in sync)
   verify --config FILE [--full]
                          compare the kernel with FILE over netlink; print the differences
-  guard  --config FILE [--pid-file FILE] [--recheck-seconds N]
+  guard  --config FILE [--pid-file FILE] [--recheck-seconds N] [--background]
                          apply, write the pid file, then keep the table and sysctls in force:
                          re-apply at once on any nf_tables commit that changed them, and check
                          every N seconds (default 10); stop on SIGTERM/SIGINT, rules kept.
-                         The form monit runs (`check process`); one line per repair on stdout
+                         The form monit runs (`check process`); one line per repair on stdout.
+                         --background: return (0) once the rules are in force and the guard
+                         runs on in its own session; its exit status if it fails first
   show   --config FILE   print the desired table in `nft -f` syntax (touches nothing)
   remove [--config FILE | --table NAME]
                          delete our table (default inet secure_postgres), nothing else
@@ -47,6 +52,10 @@ Exit codes:
   3  system error: the kernel refused (its error is printed), previous ruleset kept;
      guard: also when a repair was refused or another guard holds the pid file
   4  a required kernel feature is missing
+  5  out of memory; nothing was changed
+  6  apply/remove incomplete: the new table is in force but a sysctl could not be written,
+     or the kernel's answers to the batch were lost and reading back could not tell which
+     ruleset is in force (the message says what is known); run verify
 
 Reference: docs/isolation.md
 )";
@@ -79,6 +88,7 @@ int run(int argc, char** argv) {
       ("pid-file", po::value<std::string>(),
        "guard: pid file, written once the rules are in force")                                   //
       ("recheck-seconds", po::value<unsigned>(), "guard: seconds between full checks (1-3600)")  //
+      ("background", "guard: return once the rules are in force, the guard running on")          //
       ("full",
        "apply/verify: compare with the kernel even when the configuration is unchanged "
        "since the last run and no nf_tables transaction happened since")  //
@@ -119,9 +129,11 @@ int run(int argc, char** argv) {
     throw Error(ExitCode::bad_input, "--full is only for apply and verify");
   }
 
-  if ((arguments.count("pid-file") != 0 || arguments.count("recheck-seconds") != 0) &&
+  if ((arguments.count("pid-file") != 0 || arguments.count("recheck-seconds") != 0 ||
+       arguments.count("background") != 0) &&
       command != "guard") {
-    throw Error(ExitCode::bad_input, "--pid-file and --recheck-seconds are only for guard");
+    throw Error(ExitCode::bad_input,
+                "--pid-file, --recheck-seconds and --background are only for guard");
   }
   if (command == "guard") {
     net::GuardOptions guard;
@@ -137,6 +149,20 @@ int run(int argc, char** argv) {
                     "--recheck-seconds " + std::to_string(seconds) + " is out of range (1-3600)");
       }
       guard.recheck_interval = std::chrono::seconds(seconds);
+    }
+    if (arguments.count("background") != 0) {
+      if (!guard.pid_file) {
+        throw Error(ExitCode::bad_input,
+                    "--background needs --pid-file: it tells when the guard is up");
+      }
+      // Up = the child published its pid, which it does only with the rules in force.
+      continue_in_background(
+          [&guard](pid_t child) {
+            std::ifstream file(*guard.pid_file);
+            pid_t published = 0;
+            return static_cast<bool>(file >> published) && published == child;
+          },
+          std::chrono::seconds(60));
     }
     net::run_isolation_guard(
         guard, [](std::string_view line) { std::cout << timestamp() << " " << line << std::endl; });
@@ -194,6 +220,9 @@ int main(int argc, char** argv) {
   } catch (const Error& error) {
     std::cerr << "pgguard-isolate: " << error.what() << "\n";
     return to_int(error.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pgguard-isolate: " << kOutOfMemoryMessage << "\n";
+    return to_int(ExitCode::out_of_memory);
   } catch (const std::exception& error) {
     std::cerr << "pgguard-isolate: internal error: " << error.what() << "\n";
     return to_int(ExitCode::system);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The isolation job's own monit start and stop programs, run as monit runs them, on a VM made of
-# a network namespace and a mount namespace whose /var/vcap holds the job rendered from the
-# release's templates (tests/lib/render_job.rb) and the pgguard package (this build's binary).
+# The isolation job's own monit start and stop programs, run as monit runs them, on a test VM
+# (tests/lib/vm.sh) whose /var/vcap holds the job rendered from the release's templates and the
+# pgguard package of this build.
 # The guard must: publish its pid only with the table in force; refuse a second copy; put the
 # table back at once after another program deletes it or changes a rule, naming the committer;
 # restore a changed sysctl within its recheck interval; stop on SIGTERM keeping the rules; bring
@@ -12,26 +12,26 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../../lib/require.sh"
+source "$here/../../lib/vm.sh"
 
 require_nftables
-require_command ruby unshare flock
+require_command ruby nsenter flock
 isolate="${PGGUARD_BIN_DIR:-/nonexistent}/isolate/pgguard-isolate"
 [ -x "$isolate" ] || { echo "FAIL: pgguard-isolate not built at $isolate" >&2; exit 1; }
 
 # Per-run names: another run of this test, or of the other isolation tests, keeps its own.
 prefix="pgg$$"
-ns="$prefix-vm"
 work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
-vcap="$work/vcap"
 stray_pid=""
 cleanup() {
-  set +e
-  if [ -d "$vcap" ]; then vm_run /var/vcap/jobs/isolation/bin/isolation_ctl stop >/dev/null 2>&1; fi
   [ -n "$stray_pid" ] && kill "$stray_pid" 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$work"
+  vm_cleanup
 }
 trap cleanup EXIT
+vm_init "$prefix" "$work/run"
+self4=198.18.9.11
+vm_create vm "$self4/16"
+vcap="$(vm_dir vm)/vcap"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -42,22 +42,7 @@ fail() {
   exit 1
 }
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-
-# vm_run CMD...: runs CMD on the "VM": its network namespace, and a private mount namespace in
-# which /var is an empty tmpfs holding only vcap (the host's /var stays untouched).
-vm_run() {
-  ip netns exec "$ns" unshare --mount --propagation private -- bash -c '
-    mount -t tmpfs -o mode=0755 tmpfs /var && mkdir /var/vcap && mount --bind "$0" /var/vcap && exec "$@"
-  ' "$vcap" "$@"
-}
-in_ns() { ip netns exec "$ns" "$@"; }
-
-self4=198.18.9.11
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add eth0 type veth peer name eth1
-ip -n "$ns" addr add "$self4/16" dev eth0
-ip -n "$ns" link set eth0 up
+in_ns() { vm_run vm "$@"; }
 
 render() {
   local recheck="$1" control="$2"
@@ -72,11 +57,9 @@ render() {
                                     {"address": "198.18.9.14", "index": 1},
                                     {"address": "198.18.9.15", "index": 2}]}}}
 JSON
-  rm -rf "$vcap/jobs/isolation"
-  ruby "$PGGUARD_SOURCE_DIR/tests/lib/render_job.rb" isolation "$vcap/jobs/isolation" "$work/input.json"
+  vm_render_job vm isolation "$work/input.json"
 }
-mkdir -p "$vcap/packages/pgguard/bin" "$vcap/sys/log" "$vcap/sys/run"
-cp "$isolate" "$vcap/packages/pgguard/bin/pgguard-isolate"
+vm_install_pgguard vm "$PGGUARD_BIN_DIR"
 render 1 198.19.128.0/24
 pid_file="$vcap/sys/run/isolation/isolation.pid"
 config=/var/vcap/jobs/isolation/config/isolation.conf
@@ -84,7 +67,7 @@ config=/var/vcap/jobs/isolation/config/isolation.conf
 # start_guard: monit's start program, in the background as monit detaches it; waits (bounded)
 # for the pid file monit would read.
 start_guard() {
-  vm_run /var/vcap/jobs/isolation/bin/isolation_ctl start &
+  vm_run vm /var/vcap/jobs/isolation/bin/isolation_ctl start &
   local i
   for i in $(seq 200); do
     [ -s "$pid_file" ] && return 0
@@ -94,7 +77,7 @@ start_guard() {
 }
 guard_pid() { cat "$pid_file"; }
 table_present() { in_ns nft list table inet secure_postgres >/dev/null 2>&1; }
-in_sync() { vm_run /var/vcap/packages/pgguard/bin/pgguard-isolate verify --full --config "$config" >/dev/null; }
+in_sync() { vm_run vm /var/vcap/packages/pgguard/bin/pgguard-isolate verify --full --config "$config" >/dev/null; }
 # wait_until DESCRIPTION CMD...: polls CMD for up to 10 s (bounded; the guard reacts in ms).
 wait_until() {
   local what="$1" i
@@ -116,7 +99,7 @@ pid="$(guard_pid)"
 [ "$(in_ns cat "/proc/$pid/comm")" = pgguard-isolate ] || fail "the pid file names $(cat "/proc/$pid/comm") ($pid)"
 
 log "a second copy is refused and the first keeps running"
-if output="$(vm_run /var/vcap/packages/pgguard/bin/pgguard-isolate guard --config "$config" \
+if output="$(vm_run vm /var/vcap/packages/pgguard/bin/pgguard-isolate guard --config "$config" \
   --pid-file /var/vcap/sys/run/isolation/isolation.pid 2>&1)"; then
   fail "a second guard started: $output"
 fi
@@ -148,7 +131,7 @@ rp_filter_strict() { [ "$(in_ns sysctl -n net.ipv4.conf.eth0.rp_filter)" = 1 ]; 
 wait_until "rp_filter restored" rp_filter_strict
 
 log "stop: the guard exits on SIGTERM, pid file removed, rules kept"
-vm_run /var/vcap/jobs/isolation/bin/isolation_ctl stop
+vm_run vm /var/vcap/jobs/isolation/bin/isolation_ctl stop
 kill -0 "$pid" 2>/dev/null && fail "the guard still runs after stop"
 [ -e "$pid_file" ] && fail "the pid file is left after a clean stop"
 table_present || fail "stopping the job removed the rules"
@@ -160,13 +143,13 @@ in_ns nft delete table inet secure_postgres
 start_guard
 table_present || fail "after the reboot the pid file was published before the table was in force"
 in_sync || fail "not in sync after the reboot start"
-vm_run /var/vcap/jobs/isolation/bin/isolation_ctl stop
+vm_run vm /var/vcap/jobs/isolation/bin/isolation_ctl stop
 
 log "a stale pid file (guard killed) names another process: stop signals nothing"
 sleep 300 &
 stray_pid=$!
 echo "$stray_pid" >"$pid_file"
-vm_run /var/vcap/jobs/isolation/bin/isolation_ctl stop || fail "stop with a stale pid file failed"
+vm_run vm /var/vcap/jobs/isolation/bin/isolation_ctl stop || fail "stop with a stale pid file failed"
 kill -0 "$stray_pid" 2>/dev/null || fail "stop killed pid $stray_pid, which never held the guard's lock"
 kill "$stray_pid"
 stray_pid=""
@@ -176,7 +159,7 @@ log "a bad config: the guard exits 2 before touching the kernel, publishes nothi
 before="$(in_ns nft list ruleset)"
 sed -i 's/^self = .*/self = 198.18.9.300/' "$vcap/jobs/isolation/config/isolation.conf"
 set +e
-vm_run /var/vcap/jobs/isolation/bin/isolation_ctl start
+vm_run vm /var/vcap/jobs/isolation/bin/isolation_ctl start
 status=$?
 set -e
 [ "$status" = 2 ] || fail "a bad config made the guard exit $status, expected 2"

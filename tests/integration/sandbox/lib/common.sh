@@ -9,7 +9,7 @@ source "$SB_TESTS/lib/pg.sh"
 # shellcheck source=render.sh
 source "$SB_TESTS/lib/render.sh"
 # shellcheck disable=SC2034 # used by the test scripts that source this file
-SB_PROFILES=$SB_TESTS/profiles
+SB_PROFILES=$SB_TESTS/../../../src/profiles
 
 SB_CLEANUPS=()
 sb_on_exit() { SB_CLEANUPS+=("$*"); }

@@ -1,0 +1,452 @@
+#include "postgres/cluster.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <thread>
+
+#include "common/child_process.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/strings.hpp"
+#include "common/unique_fd.hpp"
+#include "net/isolation.hpp"
+#include "node/setup_apply.hpp"
+#include "postgres/roles_plan.hpp"
+#include "postgres/scram.hpp"
+#include "postgres/server_files.hpp"
+#include "sandbox/account_files.hpp"
+#include "sandbox/profile_template.hpp"
+
+namespace pgguard::postgres {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The launcher keeps only what the profile names; this is what it itself needs.
+const std::vector<std::string> kEnvironment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    throw SystemError("cannot read " + path, errno);
+  }
+  std::string text;
+  if (const int error = read_to_end(fd.get(), text); error != 0) {
+    throw SystemError("cannot read " + path, error);
+  }
+  return text;
+}
+
+bool exists(const std::string& path) {
+  struct stat status {};
+  return ::lstat(path.c_str(), &status) == 0;
+}
+
+std::map<std::string, std::string> profile_values(const NodePlan& plan) {
+  const std::string port = std::to_string(plan.port);
+  return {{"USER", plan.user},
+          {"GROUP", plan.user},
+          {"DATA_DIR", plan.paths.data},
+          {"CONF_DIR", plan.paths.config},
+          {"SOCKET_DIR", plan.paths.runtime},
+          {"LOG_DIR", plan.paths.logs},
+          {"ARCHIVE_DIR", plan.paths.archive},
+          {"SCRATCH_DIR", plan.paths.scratch},
+          {"PORT", port},
+          {"CONNECT_PORTS", port}};
+}
+
+std::vector<std::string> launch(const std::string& profile, std::vector<std::string> command,
+                                const NodePlan& plan) {
+  std::vector<std::string> argv = {plan.paths.launcher, "run", "--profile", profile, "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+std::string bin(const NodePlan& plan, const char* program) {
+  return plan.paths.postgres_bin + "/" + program;
+}
+
+bool directory_is_empty(const std::string& path) {
+  std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(path.c_str()), ::closedir);
+  if (!directory) {
+    throw SystemError("cannot list " + path, errno);
+  }
+  while (const dirent* entry = ::readdir(directory.get())) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string tail(const std::string& text, std::size_t lines) {
+  std::size_t position = text.size();
+  while (lines-- > 0 && position > 0) {
+    position = text.rfind('\n', position - 1);
+    if (position == std::string::npos) {
+      return text;
+    }
+  }
+  return text.substr(position + 1);
+}
+
+// The uid a process runs as (real uid), from /proc; nullopt when it is gone.
+std::optional<uid_t> process_uid(pid_t pid) {
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/status").c_str(), O_RDONLY | O_CLOEXEC));
+  std::string status;
+  if (!fd || read_to_end(fd.get(), status) != 0) {
+    return std::nullopt;
+  }
+  const auto line = status.find("\nUid:");
+  if (line == std::string::npos) {
+    return std::nullopt;
+  }
+  const auto fields = split(std::string_view(status).substr(line + 5, 64), " \t\n");
+  return fields.empty() ? std::nullopt
+                        : std::optional<uid_t>(static_cast<uid_t>(std::stoul(fields[0])));
+}
+
+bool process_alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+bool wait_gone(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (process_alive(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string initdb_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/initdb.profile";
+}
+std::string server_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/postgres-server.profile";
+}
+std::string server_pid_path(const NodePlan& plan) {
+  return plan.paths.runtime + "/postgres.pid";
+}
+std::string basebackup_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/pg_basebackup.profile";
+}
+
+std::vector<std::string> write_server_files(const NodePlan& plan) {
+  const auto values = profile_values(plan);
+  const auto instantiate = [&plan, &values](const std::string& name) {
+    const std::string path = plan.paths.profiles + "/" + name;
+    return sandbox::instantiate_profile(read_file(path), path, values);
+  };
+  // Read by postgres (group), written by root only; the profiles are read by the launcher
+  // (root) alone.
+  const node::Ownership readable{"root", plan.user, 0640};
+  const node::Ownership root_only{"root", "root", 0600};
+  std::vector<std::tuple<std::string, std::string, node::Ownership>> files = {
+      {postgresql_conf_path(plan), render_postgresql_conf(plan), readable},
+      {pg_hba_conf_path(plan), render_pg_hba_conf(plan), readable},
+      {server_profile_path(plan), instantiate("postgres-server.conf.in"), root_only},
+  };
+  if (plan.kind == NodeKind::primary) {
+    files.emplace_back(initdb_profile_path(plan), instantiate("initdb.conf.in"), root_only);
+  } else {
+    // The replication password, for the walreceiver and pg_basebackup: libpq reads it only
+    // when nobody else can.
+    files.emplace_back(pgpass_path(plan), render_pgpass(plan),
+                       node::Ownership{plan.user, plan.user, 0600});
+  }
+  std::vector<std::string> written;
+  for (const auto& [path, content, ownership] : files) {
+    if (node::install_content(path, content, ownership)) {
+      written.push_back("wrote " + path);
+    }
+  }
+  return written;
+}
+
+bool initialize_cluster(const NodePlan& plan) {
+  if (exists(plan.paths.data + "/PG_VERSION")) {
+    return false;
+  }
+  if (!directory_is_empty(plan.paths.data)) {
+    throw Error(ExitCode::system, plan.paths.data +
+                                      " holds files but no cluster (no PG_VERSION): refusing to "
+                                      "initialise over data this program does not recognise");
+  }
+  const auto argv =
+      launch(initdb_profile_path(plan),
+             {bin(plan, "initdb"), "--pgdata=" + plan.paths.data, "--username=" + plan.user,
+              "--auth-local=peer", "--auth-host=scram-sha-256", "--data-checksums",
+              "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"},
+             plan);
+  const auto result = run_child({argv, kEnvironment, std::nullopt, 5min});
+  if (result.exit_code != 0) {
+    throw Error(ExitCode::system, "initdb failed (exit " + std::to_string(result.exit_code) +
+                                      "): " + describe_command(argv) + "\n" + result.output);
+  }
+  return true;
+}
+
+bool clone_primary(const NodePlan& plan) {
+  const bool has_cluster = exists(plan.paths.data + "/PG_VERSION");
+  if (has_cluster && exists(plan.paths.data + "/standby.signal")) {
+    return false;
+  }
+  if (has_cluster) {
+    throw Error(ExitCode::system,
+                plan.paths.data +
+                    " holds a primary (no standby.signal): it is not overwritten, and it does not "
+                    "start as a second primary; rejoin it as a standby by hand (docs/jobs.md)");
+  }
+  if (!directory_is_empty(plan.paths.data)) {
+    throw Error(ExitCode::system, plan.paths.data +
+                                      " holds files but no cluster: refusing to copy over data "
+                                      "this program does not recognise");
+  }
+  const std::string staging = plan.paths.data + ".basebackup";
+  const auto user = sandbox::find_user(read_file("/etc/passwd"), plan.user, "/etc/passwd");
+  if (!user) {
+    throw Error(ExitCode::system, "account " + plan.user + " does not exist");
+  }
+  // A staging directory left by an interrupted copy holds nothing of value: start over.
+  (void)run_child({{"/bin/rm", "-rf", "--", staging}, kEnvironment, std::nullopt});
+  if (::mkdir(staging.c_str(), 0700) != 0 ||
+      ::chown(staging.c_str(), user->uid, user->primary_gid) != 0) {
+    throw SystemError("cannot create " + staging, errno);
+  }
+  auto values = profile_values(plan);
+  values["DATA_DIR"] = staging;
+  const std::string template_path = plan.paths.profiles + "/pg_basebackup.conf.in";
+  node::install_content(
+      basebackup_profile_path(plan),
+      sandbox::instantiate_profile(read_file(template_path), template_path, values),
+      node::Ownership{"root", "root", 0600});
+  const auto argv = launch(
+      basebackup_profile_path(plan),
+      {bin(plan, "pg_basebackup"), "--pgdata=" + staging, "--dbname=" + primary_conninfo(plan),
+       "--wal-method=stream", "--slot=" + plan.replication_slots.front(), "--checkpoint=fast",
+       "--no-password", "--progress"},
+      plan);
+  const auto result = run_child({argv, kEnvironment, std::nullopt, 60min});
+  if (result.exit_code != 0) {
+    throw Error(ExitCode::system, "pg_basebackup from " + plan.upstream_address + " failed (exit " +
+                                      std::to_string(result.exit_code) + "):\n" + result.output);
+  }
+  const std::string signal = staging + "/standby.signal";
+  UniqueFd fd(::open(signal.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd || ::fchown(fd.get(), user->uid, user->primary_gid) != 0 || ::fsync(fd.get()) != 0) {
+    throw SystemError("cannot create " + signal, errno);
+  }
+  if (::rmdir(plan.paths.data.c_str()) != 0 ||
+      ::rename(staging.c_str(), plan.paths.data.c_str()) != 0) {
+    throw SystemError("cannot move the copy " + staging + " to " + plan.paths.data, errno);
+  }
+  return true;
+}
+
+LocalServer::LocalServer(const NodePlan& plan) : plan_(plan) {
+  const std::string log_path = plan.paths.logs + "/pre-start-server.log";
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!log) {
+    throw SystemError("cannot open " + log_path, errno);
+  }
+  const auto argv =
+      launch(server_profile_path(plan),
+             {bin(plan, "postgres"), "-D", plan.paths.data, "-c",
+              "config_file=" + postgresql_conf_path(plan),
+              // Reachable over the unix socket only, and with nobody to wait for: pre-start's
+              // statements must neither be exposed nor block on an absent standby.
+              "-c", "listen_addresses=", "-c", "synchronous_standby_names=", "-c",
+              "logging_collector=off"},
+             plan);
+  pid_ = spawn_child(argv, kEnvironment, log.get());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const std::string socket = plan.paths.runtime + "/.s.PGSQL." + std::to_string(plan.port);
+  while (true) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw Error(ExitCode::system, "the pre-start server exited during start-up; " + log_path +
+                                        " ends with:\n" + tail(read_file(log_path), 15));
+    }
+    if (exists(socket)) {
+      try {
+        run_sql("postgres", "SELECT 1;");
+        return;
+      } catch (const Error&) {
+        // Still starting (e.g. crash recovery): retried until the deadline.
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      stop();
+      throw Error(ExitCode::system,
+                  "the pre-start server did not accept connections within "
+                  "60 s; " +
+                      log_path + " ends with:\n" + tail(read_file(log_path), 15));
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+LocalServer::~LocalServer() {
+  stop();
+}
+
+void LocalServer::stop() noexcept {
+  if (pid_ < 0) {
+    return;
+  }
+  ::kill(pid_, SIGINT);
+  for (int i = 0; i < 600; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ::kill(pid_, SIGQUIT);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::string LocalServer::run_sql(const std::string& database, const std::string& sql) const {
+  const auto argv = launch(server_profile_path(plan_),
+                           {bin(plan_, "psql"), "--no-psqlrc", "--quiet", "--no-align",
+                            "--tuples-only", "--field-separator=\x1f", "--set=ON_ERROR_STOP=1",
+                            "--host=" + plan_.paths.runtime, "--port=" + std::to_string(plan_.port),
+                            "--username=" + plan_.user, "--dbname=" + database, "--file=-"},
+                           plan_);
+  const auto result = run_child({argv, kEnvironment, sql, 5min});
+  if (result.exit_code != 0) {
+    throw Error(ExitCode::system, "psql in database " + database + " failed (exit " +
+                                      std::to_string(result.exit_code) + "): " + result.output);
+  }
+  return result.output;
+}
+
+std::vector<std::string> converge_cluster(const NodePlan& plan, const LocalServer& server) {
+  const ClusterState state = parse_cluster_state(server.run_sql("postgres", cluster_state_query()));
+  const SqlPlan sql = plan_sql(
+      plan, state,
+      [&server](const std::string& database) {
+        return parse_extensions(server.run_sql(database, extensions_query()));
+      },
+      random_salt);
+  if (!sql.cluster_statements.empty()) {
+    server.run_sql("postgres", join(sql.cluster_statements, "\n") + "\n");
+  }
+  for (const auto& [database, statement] : sql.database_statements) {
+    server.run_sql(database, statement + "\n");
+  }
+  return sql.changes;
+}
+
+void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
+  if (!exists(plan.paths.isolation)) {
+    throw Error(ExitCode::system,
+                "no isolation configuration at " + plan.paths.isolation +
+                    ": colocate the isolation job; PostgreSQL never starts unisolated");
+  }
+  if (plan.kind == NodeKind::standby && !exists(plan.paths.data + "/standby.signal")) {
+    throw Error(ExitCode::system, plan.paths.data +
+                                      " has no standby.signal: a standby never starts as a "
+                                      "primary (re-run pre-start to copy the primary)");
+  }
+  // After a reboot the isolation guard may still be applying the table: wait for it, bounded.
+  const auto deadline = std::chrono::steady_clock::now() + isolation_wait;
+  std::vector<std::string> differences;
+  while (true) {
+    const auto report = net::verify_isolation(net::read_config_source(plan.paths.isolation), {});
+    differences = report.differences;
+    if (differences.empty()) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(ExitCode::system, "the isolation table is not in force after " +
+                                        std::to_string(isolation_wait.count()) + " s (" +
+                                        std::to_string(differences.size()) +
+                                        " differences, first: " + differences.front() +
+                                        "); PostgreSQL is not started");
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  auto argv_strings = launch(server_profile_path(plan),
+                             {bin(plan, "postgres"), "-D", plan.paths.data, "-c",
+                              "config_file=" + postgresql_conf_path(plan)},
+                             plan);
+  argv_strings.insert(argv_strings.begin() + 4, {"--pidfile", server_pid_path(plan)});
+  std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
+  for (auto& argument : argv_strings) {
+    argv.push_back(argument.data());
+  }
+  argv.push_back(nullptr);
+  auto environment = kEnvironment;
+  std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
+  for (auto& variable : environment) {
+    envp.push_back(variable.data());
+  }
+  envp.push_back(nullptr);
+  ::execve(argv[0], argv.data(), envp.data());
+  throw SystemError("cannot execute " + plan.paths.launcher, errno);
+}
+
+std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {
+  std::string text;
+  try {
+    text = read_file(server_pid_path(plan));
+  } catch (const SystemError& error) {
+    if (error.errno_value() == ENOENT) {
+      return "not running (no pid file)";
+    }
+    throw;
+  }
+  const std::string trimmed(trim(text));
+  if (trimmed.empty() || trimmed.find_first_not_of("0123456789") != std::string::npos ||
+      trimmed.size() > 9) {
+    return "not running (pid file holds no pid)";
+  }
+  const auto pid = static_cast<pid_t>(std::stol(trimmed));
+  const auto user = sandbox::find_user(read_file("/etc/passwd"), plan.user, "/etc/passwd");
+  const auto uid = process_uid(pid);
+  // A pid file left behind would make monit take whatever process gets that pid next for a
+  // running postgres: removed once the postmaster it names is gone.
+  const auto forget = [&plan] { ::unlink(server_pid_path(plan).c_str()); };
+  if (!uid) {
+    forget();
+    return "not running (pid " + trimmed + " is gone)";
+  }
+  // monit would signal whatever the file names; only our own postmaster is stopped.
+  if (!user || *uid != user->uid) {
+    return "not stopped: pid " + trimmed + " does not run as " + plan.user + " (a stale pid file)";
+  }
+  ::kill(pid, SIGINT);  // fast shutdown: no new connections, running ones rolled back
+  if (wait_gone(pid, grace)) {
+    forget();
+    return "stopped pid " + trimmed + " (fast shutdown)";
+  }
+  ::kill(pid, SIGQUIT);  // immediate shutdown: crash recovery at the next start, no data lost
+  if (wait_gone(pid, 10s)) {
+    forget();
+    return "stopped pid " + trimmed + " with an immediate shutdown after " +
+           std::to_string(grace.count()) + " s";
+  }
+  throw Error(ExitCode::system, "pid " + trimmed + " survived SIGINT and SIGQUIT");
+}
+
+}  // namespace pgguard::postgres

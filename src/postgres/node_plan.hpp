@@ -1,0 +1,97 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+
+// The data one PostgreSQL node of the release runs from: what its job rendered from properties
+// and links (config/node.conf), read by pgguard-postgres for pre-start, monit's start and stop.
+// The same format serves pg-master (kind = primary) and pg-standby (kind = standby); what the
+// two share (postgresql.conf, pg_hba.conf, the sandbox profiles) is generated from it by one
+// piece of code. Reference: docs/jobs.md.
+namespace pgguard::postgres {
+
+enum class NodeKind { primary, standby };
+
+struct NodePaths {
+  std::string data;          // the cluster (PGDATA), on the persistent disk
+  std::string archive;       // WAL archive (archive_command), persistent disk
+  std::string scratch;       // COPY files and tablespaces, ephemeral disk
+  std::string runtime;       // unix socket, pid file, rendered profiles
+  std::string logs;          // server log
+  std::string config;        // postgresql.conf, pg_hba.conf, TLS files: read-only for postgres
+  std::string postgres_bin;  // initdb, postgres, psql, pg_basebackup
+  std::string launcher;      // pgguard-launch
+  std::string profiles;      // the profile templates shipped with pgguard
+  std::string isolation;     // the colocated isolation job's config: must be in force
+};
+
+struct ServerSettings {
+  int max_connections = 100;
+  std::string shared_buffers = "128MB";
+  std::string work_mem = "4MB";
+  std::string max_slot_wal_keep_size = "1GB";
+  bool synchronous_commit = true;
+  std::string ssl_min_protocol_version = "TLSv1.2";
+};
+
+// A role of the properties. Passwords are kept only until hashed into verifiers.
+struct RoleSpec {
+  std::string name;
+  std::string password;
+  bool login = true;
+  bool create_database = false;
+  bool create_role = false;
+  bool replication = false;
+  std::vector<std::string> member_of;  // e.g. pg_monitor for pgpool's checks
+  Location where;
+};
+
+struct DatabaseSpec {
+  std::string name;
+  std::string owner;
+  std::vector<std::string> extensions;
+  Location where;
+};
+
+struct NodePlan {
+  NodeKind kind = NodeKind::primary;
+  std::string job;  // pg-master | pg-standby: names the processes in logs and the errand
+  std::string user;
+  std::string listen_address;
+  int port = 5432;
+  NodePaths paths;
+  ServerSettings server;
+  std::string tls_certificate;  // file names below paths.config
+  std::string tls_private_key;
+  std::string tls_ca;
+  // Who may connect: replication only from `replica_addresses` (the other PostgreSQL VM, in
+  // either role after a failover), everything else only from pgpool and the VIP.
+  std::vector<std::string> replica_addresses;
+  std::vector<std::string> pgpool_addresses;
+  std::vector<std::string> vip_addresses;
+  std::string replication_role;  // one of `roles`, with replication
+  // primary: the physical slots it keeps for its standbys; standby: the one it streams from.
+  std::vector<std::string> replication_slots;
+  std::string upstream_address;                   // standby: the primary it copies and streams from
+  std::vector<std::string> synchronous_standbys;  // application_name = slot name
+  std::vector<RoleSpec> roles;
+  std::vector<DatabaseSpec> databases;
+};
+
+// Pure. Throws ConfigError (file:line: key: message) for every problem: unknown or missing
+// keys, names that are not plain SQL identifiers, passwords the release cannot hash, addresses
+// that are not IP addresses, relative paths, references to undeclared roles.
+NodePlan parse_node_plan(const config::ConfigFile& file);
+
+// Pure: "%41b%20c" -> "Ab c". Throws ConfigError for a malformed escape.
+std::string percent_decode(std::string_view text, const Location& where, const std::string& key);
+
+// Pure: lower-case SQL identifiers only ([a-z_][a-z0-9_]{0,62}, not pg_*): names end up in
+// statements, in pg_hba.conf and in psql meta-commands, and need no quoting rules anywhere.
+void check_identifier(const std::string& name, const Location& where, const std::string& key);
+
+}  // namespace pgguard::postgres

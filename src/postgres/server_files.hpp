@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+
+#include "postgres/node_plan.hpp"
+
+// The server's configuration, generated from the node plan by the same code on the primary and
+// the standby: after a failover the two swap roles, so both must already allow what the other
+// role needs (replication from the other PostgreSQL VM, clients from pgpool).
+namespace pgguard::postgres {
+
+// Pure. postgresql.conf: listens on the VM's own address and the unix socket only; TLS on with
+// a minimum protocol version; scram-sha-256 password storage; connection logging; WAL and
+// replication settings for streaming with slots; synchronous commit by property.
+std::string render_postgresql_conf(const NodePlan& plan);
+
+// Pure. pg_hba.conf, first match wins: the superuser only over the unix socket as its own OS
+// user (peer); no remote superuser at all; replication only from the other PostgreSQL VM;
+// every other TCP client only from pgpool's VMs and the VIP, over TLS with scram-sha-256; an
+// explicit reject for everything else.
+std::string render_pg_hba_conf(const NodePlan& plan);
+
+// Pure. A standby's password file for its replication connection (libpq's passfile format,
+// database "replication"); empty on a primary, which connects nowhere. Written 0600 for the
+// node's user: libpq ignores a password file that others can read.
+std::string render_pgpass(const NodePlan& plan);
+std::string pgpass_path(const NodePlan& plan);
+
+// Pure. The libpq connection string a standby streams and copies its primary with: TLS with the
+// primary's certificate verified against the CA, the password from the password file, the slot
+// name as application_name (what synchronous_standby_names on the primary lists).
+std::string primary_conninfo(const NodePlan& plan);
+
+// Where the generated files live: paths.config, root-owned and read-only for postgres, which
+// must not be able to rewrite its own access rules or sandbox.
+std::string postgresql_conf_path(const NodePlan& plan);
+std::string pg_hba_conf_path(const NodePlan& plan);
+
+}  // namespace pgguard::postgres

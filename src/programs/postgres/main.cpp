@@ -1,0 +1,200 @@
+// pgguard-postgres: one PostgreSQL node of the release, from its job's config/node.conf
+// (src/postgres/node_plan.hpp): pre-start, monit's start and stop.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/background.hpp"
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+#include "common/program_main.hpp"
+#include "node/setup_apply.hpp"
+#include "node/setup_plan.hpp"
+#include "postgres/cluster.hpp"
+#include "postgres/node_plan.hpp"
+#include "postgres/server_files.hpp"
+
+namespace po = boost::program_options;
+using namespace pgguard;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: pgguard-postgres <command> --plan FILE [options]
+
+Commands:
+  pre-start [--setup FILE]
+          the job's setup plan first (accounts, directories, TLS files; pgguard-setup apply),
+          then postgresql.conf, pg_hba.conf and the sandbox profiles into paths.config; on a
+          primary: initdb under its profile when there is no cluster, then roles, passwords,
+          databases, extensions and replication slots converged on the plan through a server
+          on the unix socket only. A second run changes nothing. One line per change.
+  start [--isolation-wait SECONDS]
+          monit's start program: waits (default 30 s) until the colocated isolation table is in
+          force, then runs pgguard-launch, which execs postgres under the server profile and
+          writes the pid file monit watches; returns 0 once postgres runs, or the failure's
+          exit status. A standby without standby.signal is refused.
+  stop [--grace SECONDS]
+          monit's stop program: fast shutdown (SIGINT) of the postmaster in the pid file, only if
+          it runs as the node's user; immediate shutdown after the grace (default 20 s).
+  show --file postgresql.conf|pg_hba.conf
+          print a generated file (touches nothing)
+  check   validate the plan only
+
+Options for every command:
+  --log FILE   append everything printed (and the launcher's and postgres' early output) to FILE
+
+Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 the system refused
+(initdb, psql or the server failed; isolation not in force; the program's output is printed).
+Reference: docs/jobs.md
+)";
+
+void append_output_to(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    throw SystemError("cannot open log " + path, errno);
+  }
+  if (::dup2(fd, STDOUT_FILENO) < 0 || ::dup2(fd, STDERR_FILENO) < 0) {
+    throw SystemError("cannot redirect output to " + path, errno);
+  }
+  ::close(fd);
+}
+
+int run(int argc, char** argv) {
+  po::options_description options;
+  options.add_options()("plan", po::value<std::string>())("setup", po::value<std::string>())(
+      "isolation-wait", po::value<unsigned>())("grace", po::value<unsigned>())(
+      "file", po::value<std::string>())("log", po::value<std::string>())("help,h", "")(
+      "command", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("command", 1);
+  po::variables_map arguments;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
+              arguments);
+  } catch (const po::error& error) {
+    throw Error(ExitCode::bad_input, std::string(error.what()) + " (see --help)");
+  }
+  if (arguments.count("help") != 0) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (arguments.count("command") == 0 || arguments.count("plan") == 0) {
+    throw Error(ExitCode::bad_input,
+                "usage: pgguard-postgres pre-start|start|stop|show|check --plan FILE (see --help)");
+  }
+  const auto command = arguments["command"].as<std::string>();
+  const auto allowed = [&arguments, &command](const char* option,
+                                              std::initializer_list<const char*> commands) {
+    if (arguments.count(option) == 0) {
+      return;
+    }
+    for (const char* name : commands) {
+      if (command == name) {
+        return;
+      }
+    }
+    throw Error(ExitCode::bad_input, std::string("--") + option + " does not apply to " + command);
+  };
+  allowed("setup", {"pre-start"});
+  allowed("isolation-wait", {"start"});
+  allowed("grace", {"stop"});
+  allowed("file", {"show"});
+
+  if (arguments.count("log") != 0) {
+    // monit discards what its start and stop programs print; the job's log keeps it, and the
+    // server's own first messages (before its logging collector runs) land there too.
+    append_output_to(arguments["log"].as<std::string>());
+  }
+  const auto plan_path = arguments["plan"].as<std::string>();
+  const auto plan = postgres::parse_node_plan(config::ConfigFile::load(plan_path));
+  std::optional<node::SetupPlan> setup;
+  if (arguments.count("setup") != 0) {
+    const auto setup_path = arguments["setup"].as<std::string>();
+    setup = node::parse_setup_plan(config::ConfigFile::load(setup_path));
+  }
+
+  if (command == "check") {
+    std::cout << plan_path << ": ok (" << plan.job << ", "
+              << (plan.kind == postgres::NodeKind::primary ? "primary" : "standby") << ", "
+              << plan.roles.size() << " roles, " << plan.databases.size() << " databases)\n";
+    return 0;
+  }
+  if (command == "show") {
+    const auto file = arguments.count("file") != 0 ? arguments["file"].as<std::string>() : "";
+    if (file == "postgresql.conf") {
+      std::cout << postgres::render_postgresql_conf(plan);
+    } else if (file == "pg_hba.conf") {
+      std::cout << postgres::render_pg_hba_conf(plan);
+    } else {
+      throw Error(ExitCode::bad_input, "--file must be postgresql.conf or pg_hba.conf");
+    }
+    return 0;
+  }
+  if (command == "pre-start") {
+    std::vector<std::string> changes;
+    if (setup) {
+      changes = node::apply_setup(*setup).changes;
+    }
+    for (auto& line : postgres::write_server_files(plan)) {
+      changes.push_back(std::move(line));
+    }
+    if (plan.kind == postgres::NodeKind::standby) {
+      if (postgres::clone_primary(plan)) {
+        changes.push_back("copied the primary " + plan.upstream_address + " into " +
+                          plan.paths.data + " (pg_basebackup, slot " +
+                          plan.replication_slots.front() + ")");
+      }
+    } else if (postgres::initialize_cluster(plan)) {
+      changes.push_back("initialised the cluster in " + plan.paths.data);
+    }
+    if (plan.kind == postgres::NodeKind::primary) {
+      // A standby's roles and databases are the primary's, replicated.
+      const postgres::LocalServer server(plan);
+      for (auto& line : postgres::converge_cluster(plan, server)) {
+        changes.push_back(std::move(line));
+      }
+    }
+    for (const auto& line : changes) {
+      std::cout << line << "\n";
+    }
+    if (changes.empty()) {
+      std::cout << plan.job << ": nothing changed\n";
+    }
+    return 0;
+  }
+  if (command == "start") {
+    const unsigned wait =
+        arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
+    // Returns to monit once postgres itself runs (the launcher exec'd it, sandboxed); with the
+    // failure's exit status when the isolation gate or the launcher refuses.
+    continue_in_background(
+        [](pid_t child) {
+          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+          std::string name;
+          return static_cast<bool>(std::getline(comm, name)) && name == "postgres";
+        },
+        std::chrono::seconds(wait + 30));
+    postgres::exec_server(plan, std::chrono::seconds(wait));
+  }
+  if (command == "stop") {
+    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 20;
+    std::cout << plan.job << ": " << postgres::stop_server(plan, std::chrono::seconds(grace))
+              << "\n";
+    return 0;
+  }
+  throw Error(ExitCode::bad_input,
+              "unknown command '" + command + "': expected pre-start, start, stop, show or check");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_program("pgguard-postgres", [&] { return run(argc, argv); });
+}

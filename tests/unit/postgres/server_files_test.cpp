@@ -1,0 +1,94 @@
+#include "postgres/server_files.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "plan_fixture.hpp"
+
+using namespace pgguard::postgres;
+using pgguard::postgres::test::golden_plan;
+using pgguard::postgres::test::source_path;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream stream(path);
+  BOOST_TEST_REQUIRE(stream.good(), "cannot read " << path);
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+// Reviewed by hand; the job tests (tests/integration/jobs) run PostgreSQL with these files.
+void check_golden(const std::string& rendered, const std::string& golden) {
+  const auto expected = read_file(source_path(golden));
+  if (rendered != expected) {
+    std::ofstream(golden.substr(golden.rfind('/') + 1) + ".actual") << rendered;
+  }
+  BOOST_TEST(rendered == expected);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(server_files)
+
+BOOST_AUTO_TEST_CASE(golden_postgresql_conf) {
+  check_golden(render_postgresql_conf(golden_plan()), "tests/unit/postgres/data/postgresql.conf");
+}
+
+BOOST_AUTO_TEST_CASE(golden_pg_hba_conf) {
+  check_golden(render_pg_hba_conf(golden_plan()), "tests/unit/postgres/data/pg_hba.conf");
+}
+
+BOOST_AUTO_TEST_CASE(asynchronous_replication_names_no_synchronous_standby) {
+  auto plan = golden_plan();
+  plan.server.synchronous_commit = false;
+  const auto text = render_postgresql_conf(plan);
+  BOOST_TEST(text.find("synchronous_commit = local\n") != std::string::npos);
+  BOOST_TEST(text.find("synchronous_standby_names = ''\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_peers_get_host_routes_of_their_family) {
+  auto plan = golden_plan();
+  plan.pgpool_addresses = {"2001:db8::13"};
+  BOOST_TEST(render_pg_hba_conf(plan).find("hostssl all all 2001:db8::13/128 scram-sha-256\n") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(hba_refuses_before_it_allows) {
+  const auto text = render_pg_hba_conf(golden_plan());
+  // The superuser and the replication role are rejected over TCP before any client line.
+  const auto superuser = text.find("host all postgres all reject");
+  const auto replicator = text.find("host all replicator all reject");
+  const auto first_client = text.find("hostssl all all ");
+  BOOST_TEST(superuser < first_client);
+  BOOST_TEST(replicator < first_client);
+  BOOST_TEST(text.find("trust") == std::string::npos);
+  BOOST_TEST(text.find("\nhost all all all reject\n") != std::string::npos);
+  BOOST_TEST(text.substr(text.size() - 25) == "\nhost all all all reject\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_standby_streams_from_its_primary_over_verified_tls) {
+  const auto plan = pgguard::postgres::parse_node_plan(
+      pgguard::config::ConfigFile::load(source_path("spec/fixtures/pg-standby/node.conf")));
+  const auto text = render_postgresql_conf(plan);
+  BOOST_TEST(text.find("primary_conninfo = 'host=198.18.1.11 port=5432 user=replicator "
+                       "passfile=/var/vcap/data/pg-standby/config/pgpass sslmode=verify-full "
+                       "sslrootcert=/var/vcap/data/pg-standby/config/ca.crt "
+                       "application_name=standby_0'\n") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("primary_slot_name = 'standby_0'\n") != std::string::npos);
+  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:replication secret\n");
+  BOOST_TEST(render_postgresql_conf(golden_plan()).find("primary_conninfo") == std::string::npos);
+  BOOST_TEST(render_pgpass(golden_plan()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_password_file_escapes_colons_and_backslashes) {
+  auto plan = pgguard::postgres::parse_node_plan(
+      pgguard::config::ConfigFile::load(source_path("spec/fixtures/pg-standby/node.conf")));
+  plan.roles.at(0).password = "a:b\\c";
+  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:a\\:b\\\\c\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
