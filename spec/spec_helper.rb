@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require 'json'
+require 'open3'
+require 'tmpdir'
 require 'yaml'
 
 begin
@@ -12,6 +14,8 @@ end
 
 RELEASE_DIR = File.expand_path('..', __dir__)
 
+require_relative 'support/template_context'
+
 module ReleaseHelpers
   def release
     Bosh::Template::Test::ReleaseDir.new(RELEASE_DIR)
@@ -20,6 +24,22 @@ module ReleaseHelpers
   # The job's spec file as a hash (the gem's Test::Job does not expose it).
   def job_spec(name)
     YAML.load_file(File.join(RELEASE_DIR, 'jobs', name, 'spec'))
+  end
+
+  # Runs a helper of this build (PGGUARD_BUILD_DIR, set by ctest) on a rendered file, the way
+  # the job runs it on the VM: proves the template and the C++ parser agree. Skips outside
+  # ctest, fails when the build lacks the program.
+  def run_helper_on(program, rendered, file_name, *arguments)
+    build_dir = ENV.fetch('PGGUARD_BUILD_DIR', nil)
+    skip 'PGGUARD_BUILD_DIR is not set: run through ctest to check against the real parser' if build_dir.nil?
+    path = File.join(build_dir, 'src/programs', program.delete_prefix('pgguard-'), program)
+    raise "#{program} not built at #{path}" unless File.executable?(path)
+
+    Dir.mktmpdir do |dir|
+      file = File.join(dir, file_name)
+      File.write(file, rendered)
+      Open3.capture3(path, *arguments.map { |argument| argument == :file ? file : argument })
+    end
   end
 
   def link_instances(*addresses)

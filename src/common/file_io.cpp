@@ -4,27 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 
 #include "common/error.hpp"
 
 namespace pgguard {
-
-int read_to_end(int fd, std::string& contents) {
-  char buffer[16384];
-  for (;;) {
-    const ssize_t count = ::read(fd, buffer, sizeof buffer);
-    if (count < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno;
-    }
-    if (count == 0) {
-      return 0;
-    }
-    contents.append(buffer, static_cast<std::size_t>(count));
-  }
-}
 
 int read_at_most(int fd, std::size_t max_size, std::string& contents) {
   char buffer[16384];
@@ -115,6 +99,10 @@ std::string size_text(std::size_t bytes) {
     return std::to_string(bytes / kKiB) + " KiB";
   }
   return std::to_string(bytes) + " bytes";
+}
+
+int read_to_end(int fd, std::string& contents) {
+  return read_at_most(fd, std::numeric_limits<std::size_t>::max(), contents);
 }
 
 }  // namespace pgguard

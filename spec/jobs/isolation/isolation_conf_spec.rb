@@ -1,9 +1,8 @@
 # frozen_string_literal: true
 
-require 'open3'
-require 'tmpdir'
-
 RSpec.describe 'isolation job: config/isolation.conf' do
+  include_context 'rendering a job template'
+
   let(:template) { release.job('isolation').template('config/isolation.conf') }
 
   let(:links) do
@@ -31,20 +30,8 @@ RSpec.describe 'isolation job: config/isolation.conf' do
     }
   end
 
-  def render(props = properties, consumes: links, spec: instance)
-    template.render(props, spec: spec, consumes: consumes)
-  end
-
-  def with(path, value)
-    props = Marshal.load(Marshal.dump(properties))
-    *parents, leaf = path.split('.')
-    parents.reduce(props) { |level, key| level[key] ||= {} }[leaf] = value
-    props
-  end
-
   it 'renders the golden file for a pgpool VM' do
-    golden = File.read(File.join(__dir__, '../../fixtures/isolation/pgpool.conf'))
-    expect(render).to eq(golden)
+    expect(render).to eq(golden('isolation/pgpool.conf'))
   end
 
   it 'lists every link instance as a member with its role' do
@@ -129,28 +116,10 @@ RSpec.describe 'isolation job: config/isolation.conf' do
     end
   end
 
-  describe 'accepted by the real pgguard-isolate parser' do
-    let(:isolate) do
-      build_dir = ENV.fetch('PGGUARD_BUILD_DIR', nil)
-      build_dir && File.join(build_dir, 'src/programs/isolate/pgguard-isolate')
-    end
-
-    before do
-      if isolate.nil?
-        skip 'PGGUARD_BUILD_DIR is not set: run through ctest to check against the real parser'
-      end
-      raise "pgguard-isolate not built at #{isolate}" unless File.executable?(isolate)
-    end
-
-    it 'turns the rendered file into a ruleset (show) without complaint' do
-      Dir.mktmpdir do |dir|
-        path = File.join(dir, 'isolation.conf')
-        File.write(path, render)
-        output, errors, status = Open3.capture3(isolate, 'show', '--config', path)
-        expect(errors).to eq('')
-        expect(status.exitstatus).to eq(0)
-        expect(output).to include('table inet secure_postgres')
-      end
-    end
+  it 'is turned into a ruleset by the real pgguard-isolate (show) without complaint' do
+    output, errors, status = run_helper_on('pgguard-isolate', render, 'isolation.conf', 'show', '--config', :file)
+    expect(errors).to eq('')
+    expect(status.exitstatus).to eq(0)
+    expect(output).to include('table inet secure_postgres')
   end
 end

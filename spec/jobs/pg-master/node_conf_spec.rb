@@ -1,12 +1,11 @@
 # frozen_string_literal: true
 
-require 'open3'
-require 'tmpdir'
-
 # config/node.conf is the data pgguard-postgres runs the node from; the golden file is also the
 # input of the C++ unit tests of postgresql.conf and pg_hba.conf (tests/unit/postgres), so the
 # two sides cannot drift apart.
 RSpec.describe 'pg-master job: config/node.conf' do
+  include_context 'rendering a job template'
+
   let(:template) { release.job('pg-master').template('config/node.conf') }
 
   # A realistic service instance: one standby, three pgpool VMs and their VIP.
@@ -38,24 +37,12 @@ RSpec.describe 'pg-master job: config/node.conf' do
     }
   end
 
-  def render(props = properties, consumes: links, spec: instance)
-    template.render(props, spec: spec, consumes: consumes)
-  end
-
-  def with(path, value)
-    props = Marshal.load(Marshal.dump(properties))
-    *parents, leaf = path.split('.')
-    parents.reduce(props) { |level, key| level[key] ||= {} }[leaf] = value
-    props
-  end
-
   def with_role(role)
     with('postgres.roles', properties['postgres']['roles'] + [role])
   end
 
   it 'renders the golden file' do
-    golden = File.read(File.join(__dir__, '../../fixtures/pg-master/node.conf'))
-    expect(render).to eq(golden)
+    expect(render).to eq(golden('pg-master/node.conf'))
   end
 
   it 'percent-encodes passwords so that spaces and % survive the line format' do
@@ -121,26 +108,10 @@ RSpec.describe 'pg-master job: config/node.conf' do
     end
   end
 
-  describe 'accepted by the real pgguard-postgres parser' do
-    let(:program) do
-      build_dir = ENV.fetch('PGGUARD_BUILD_DIR', nil)
-      build_dir && File.join(build_dir, 'src/programs/postgres/pgguard-postgres')
-    end
-
-    before do
-      skip 'PGGUARD_BUILD_DIR is not set: run through ctest to check against the real parser' if program.nil?
-      raise "pgguard-postgres not built at #{program}" unless File.executable?(program)
-    end
-
-    it 'checks the rendered file without complaint' do
-      Dir.mktmpdir do |dir|
-        path = File.join(dir, 'node.conf')
-        File.write(path, render)
-        output, errors, status = Open3.capture3(program, 'check', '--plan', path)
-        expect(errors).to eq('')
-        expect(status.exitstatus).to eq(0)
-        expect(output).to include('ok (pg-master, primary, 4 roles, 1 databases)')
-      end
-    end
+  it 'is accepted by the real pgguard-postgres parser (check)' do
+    output, errors, status = run_helper_on('pgguard-postgres', render, 'node.conf', 'check', '--plan', :file)
+    expect(errors).to eq('')
+    expect(status.exitstatus).to eq(0)
+    expect(output).to include('ok (pg-master, primary, 4 roles, 1 databases)')
   end
 end

@@ -1,9 +1,8 @@
 # frozen_string_literal: true
 
-require 'open3'
-require 'tmpdir'
-
 RSpec.describe 'pg-standby job: config/node.conf' do
+  include_context 'rendering a job template'
+
   let(:template) { release.job('pg-standby').template('config/node.conf') }
 
   # The master link carries pg-master's server settings (its spec's provides properties).
@@ -30,13 +29,8 @@ RSpec.describe 'pg-standby job: config/node.conf' do
 
   let(:properties) { { 'postgres' => { 'replication' => { 'password' => 'replication secret' } } } }
 
-  def render(props = properties, consumes: links, spec: instance)
-    template.render(props, spec: spec, consumes: consumes)
-  end
-
   it 'renders the golden file' do
-    golden = File.read(File.join(__dir__, '../../fixtures/pg-standby/node.conf'))
-    expect(render).to eq(golden)
+    expect(render).to eq(golden('pg-standby/node.conf'))
   end
 
   it "takes the master's server settings, so a hot standby can serve its clients after a failover" do
@@ -77,26 +71,10 @@ RSpec.describe 'pg-standby job: config/node.conf' do
     end
   end
 
-  describe 'accepted by the real pgguard-postgres parser' do
-    let(:program) do
-      build_dir = ENV.fetch('PGGUARD_BUILD_DIR', nil)
-      build_dir && File.join(build_dir, 'src/programs/postgres/pgguard-postgres')
-    end
-
-    before do
-      skip 'PGGUARD_BUILD_DIR is not set: run through ctest to check against the real parser' if program.nil?
-      raise "pgguard-postgres not built at #{program}" unless File.executable?(program)
-    end
-
-    it 'checks the rendered file without complaint' do
-      Dir.mktmpdir do |dir|
-        path = File.join(dir, 'node.conf')
-        File.write(path, render)
-        output, errors, status = Open3.capture3(program, 'check', '--plan', path)
-        expect(errors).to eq('')
-        expect(status.exitstatus).to eq(0)
-        expect(output).to include('ok (pg-standby, standby, 1 roles, 0 databases)')
-      end
-    end
+  it 'is accepted by the real pgguard-postgres parser (check)' do
+    output, errors, status = run_helper_on('pgguard-postgres', render, 'node.conf', 'check', '--plan', :file)
+    expect(errors).to eq('')
+    expect(status.exitstatus).to eq(0)
+    expect(output).to include('ok (pg-standby, standby, 1 roles, 0 databases)')
   end
 end

@@ -111,6 +111,16 @@ wait_ready() {
   jt_fail "$2 did not accept connections within 30 s"
 }
 
+# start_node VM JOB: monit's start of the isolation guard, then of postgres, as monit orders
+# them (depends on isolation); returns once postgres accepts connections.
+start_node() {
+  jt_monit_start "$1" isolation isolation
+  jt_wait_file "$1" /var/vcap/sys/run/isolation/isolation.pid "$1's isolation guard"
+  jt_monit_start "$1" "$2" postgres
+  jt_wait_file "$1" "/var/vcap/sys/run/$2/postgres.pid" "$1's postgres pid file"
+  wait_ready "$1" "$2"
+}
+
 # psql_from VM PASSWORD USER SSLMODE QUERY [HOST]: one query from a VM as libpq connects, TLS
 # verified against the CA; HOST defaults to the master.
 psql_from() {
@@ -137,16 +147,11 @@ key="$(vm_dir master)/vcap/data/pg-master/config/server.key"
 [ "$(stat -c '%U %a' "$key")" = "postgres 600" ] || jt_fail "server.key is $(stat -c '%U %a' "$key")"
 data="$(vm_dir master)/vcap/store/pg-master/data"
 [ "$(stat -c '%U %a' "$data")" = "postgres 700" ] || jt_fail "the data directory is $(stat -c '%U %a' "$data")"
-grep -q "^data_checksums" <(vm_run master "$pg_bin/pg_controldata" /var/vcap/store/pg-master/data 2>/dev/null) ||
-  grep -q "Data page checksum version: *1" <(vm_run master "$pg_bin/pg_controldata" /var/vcap/store/pg-master/data) ||
+grep -q "Data page checksum version: *1" <(vm_run master "$pg_bin/pg_controldata" /var/vcap/store/pg-master/data) ||
   jt_fail "the cluster has no data checksums"
 
 jt_log "monit start: the isolation guard, then postgres (depends on isolation)"
-jt_monit_start master isolation isolation
-jt_wait_file master /var/vcap/sys/run/isolation/isolation.pid "the isolation guard's pid file"
-jt_monit_start master pg-master postgres
-jt_wait_file master /var/vcap/sys/run/pg-master/postgres.pid "postgres' pid file"
-wait_ready master pg-master
+start_node master pg-master
 postmaster="$(cat "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid")"
 
 jt_log "pg-standby: pre-start copies the master (pg_basebackup, TLS, slot standby_0), monit starts it"
@@ -159,11 +164,7 @@ $output"
 [ -e "$(vm_dir standby)/vcap/store/pg-standby/data.basebackup" ] && jt_fail "the staging copy was left behind"
 [ "$(stat -c '%U %a' "$(vm_dir standby)/vcap/data/pg-standby/config/pgpass")" = "postgres 600" ] ||
   jt_fail "the standby's password file is not postgres 0600"
-jt_monit_start standby isolation isolation
-jt_wait_file standby /var/vcap/sys/run/isolation/isolation.pid "the standby's isolation guard"
-jt_monit_start standby pg-standby postgres
-jt_wait_file standby /var/vcap/sys/run/pg-standby/postgres.pid "the standby's pid file"
-wait_ready standby pg-standby
+start_node standby pg-standby
 standby_postmaster="$(cat "$(vm_dir standby)/vcap/sys/run/pg-standby/postgres.pid")"
 
 jt_log "a TLS + scram login from the pgpool VM works; the write is acknowledged synchronously"

@@ -1,33 +1,18 @@
 #include "net/nft_text.hpp"
 
 #include <boost/test/unit_test.hpp>
-#include <fstream>
-#include <sstream>
 
+#include "lib/golden.hpp"
 #include "test_configs.hpp"
 
 using namespace pgguard::net;
 using pgguard::net::test::load_config;
-using pgguard::net::test::source_path;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream stream(path);
-  BOOST_TEST_REQUIRE(stream.good(), "cannot read " << path);
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
-}
-
 // The golden files were reviewed by hand and accepted by `nft -c -f` in a namespace.
 void check_golden(const std::string& config, const std::string& golden) {
-  const auto rendered = render_nft(plan_ruleset(load_config(config)));
-  const auto expected = read_file(source_path(golden));
-  if (rendered != expected) {
-    std::ofstream(golden.substr(golden.rfind('/') + 1) + ".actual") << rendered;
-  }
-  BOOST_TEST(rendered == expected);
+  pgguard::test::check_golden(render_nft(plan_ruleset(load_config(config))), golden);
 }
 
 }  // namespace

@@ -1,35 +1,16 @@
 #include "postgres/server_files.hpp"
 
 #include <boost/test/unit_test.hpp>
-#include <fstream>
-#include <sstream>
 
+#include "lib/golden.hpp"
 #include "plan_fixture.hpp"
 
 using namespace pgguard::postgres;
 using pgguard::postgres::test::golden_plan;
 using pgguard::postgres::test::source_path;
 
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream stream(path);
-  BOOST_TEST_REQUIRE(stream.good(), "cannot read " << path);
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
-}
-
 // Reviewed by hand; the job tests (tests/integration/jobs) run PostgreSQL with these files.
-void check_golden(const std::string& rendered, const std::string& golden) {
-  const auto expected = read_file(source_path(golden));
-  if (rendered != expected) {
-    std::ofstream(golden.substr(golden.rfind('/') + 1) + ".actual") << rendered;
-  }
-  BOOST_TEST(rendered == expected);
-}
-
-}  // namespace
+using pgguard::test::check_golden;
 
 BOOST_AUTO_TEST_SUITE(server_files)
 
