@@ -8,7 +8,23 @@ require 'tmpdir'
 # globs select, copied from src/ into BOSH_COMPILE_TARGET, then `bash -x packaging` with BOSH's
 # environment. Catches a source file the globs miss, and a packaging script that relies on the
 # repository around src/.
+#
+# The dependency packages (libseccomp, libnftnl, Boost, ...; packages/pgguard/spec) are stood in
+# for by this machine's -dev packages: each is an empty directory in BOSH_PACKAGES_DIR, and the
+# pkgconf one is a pkg-config that searches the system's .pc files. Compiling against the real
+# dependency packages, in a chroot holding only what a stemcell holds, is the packaging test's
+# job (tests/packaging, docs/packaging.md).
 RSpec.describe 'package pgguard: packaging', :slow do
+  def stand_in_dependencies(packages_dir)
+    YAML.load_file(File.join(RELEASE_DIR, 'packages/pgguard/spec')).fetch('dependencies', []).each do |name|
+      FileUtils.mkdir_p(File.join(packages_dir, name))
+    end
+    pkg_config = File.join(packages_dir, 'pkgconf/bin/pkg-config')
+    FileUtils.mkdir_p(File.dirname(pkg_config))
+    File.write(pkg_config, "#!/bin/sh\nunset PKG_CONFIG_LIBDIR\nexec /usr/bin/pkg-config \"$@\"\n")
+    FileUtils.chmod(0o755, pkg_config)
+  end
+
   let(:package_dir) { File.join(RELEASE_DIR, 'packages/pgguard') }
   let(:globs) { YAML.load_file(File.join(package_dir, 'spec'))['files'] }
 
@@ -17,6 +33,7 @@ RSpec.describe 'package pgguard: packaging', :slow do
       compile_target = File.join(scratch, 'compile/pgguard')
       install_target = File.join(scratch, 'packages/pgguard')
       FileUtils.mkdir_p([compile_target, install_target])
+      stand_in_dependencies(File.join(scratch, 'packages'))
       src = File.join(RELEASE_DIR, 'src')
       globs.flat_map { |glob| Dir.glob(glob, base: src) }.uniq.each do |relative|
         next if File.directory?(File.join(src, relative))
