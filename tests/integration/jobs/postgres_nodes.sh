@@ -27,7 +27,7 @@ programs="${PGGUARD_BIN_DIR:-/nonexistent}"
 
 prefix="pgj$$"
 work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
-trap vm_cleanup EXIT
+trap 'vm_cleanup; rm -rf "$work"' EXIT
 vm_init "$prefix" "$work/run"
 
 master=198.18.20.11

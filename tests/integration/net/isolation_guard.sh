@@ -26,6 +26,7 @@ stray_pid=""
 cleanup() {
   [ -n "$stray_pid" ] && kill "$stray_pid" 2>/dev/null
   vm_cleanup
+  rm -rf "$work"
 }
 trap cleanup EXIT
 vm_init "$prefix" "$work/run"
