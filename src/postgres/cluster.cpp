@@ -224,8 +224,14 @@ bool clone_primary(const NodePlan& plan) {
   }
   // A staging directory left by an interrupted copy holds nothing of value: start over.
   (void)run_child({{"/bin/rm", "-rf", "--", staging}, kEnvironment, std::nullopt});
-  if (::mkdir(staging.c_str(), 0700) != 0 ||
-      ::chown(staging.c_str(), user->uid, user->primary_gid) != 0) {
+  // Through a descriptor, never the path: the parent directory belongs to postgres, which
+  // must not be able to swap in a link and have root chown or write somewhere else.
+  if (::mkdir(staging.c_str(), 0700) != 0) {
+    throw SystemError("cannot create " + staging, errno);
+  }
+  const UniqueFd staging_fd(
+      ::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!staging_fd || ::fchown(staging_fd.get(), user->uid, user->primary_gid) != 0) {
     throw SystemError("cannot create " + staging, errno);
   }
   auto values = profile_values(plan);
@@ -247,7 +253,8 @@ bool clone_primary(const NodePlan& plan) {
                                       std::to_string(result.exit_code) + "):\n" + result.output);
   }
   const std::string signal = staging + "/standby.signal";
-  UniqueFd fd(::open(signal.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  UniqueFd fd(::openat(staging_fd.get(), "standby.signal",
+                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd || ::fchown(fd.get(), user->uid, user->primary_gid) != 0 || ::fsync(fd.get()) != 0) {
     throw SystemError("cannot create " + signal, errno);
   }
@@ -260,7 +267,10 @@ bool clone_primary(const NodePlan& plan) {
 
 LocalServer::LocalServer(const NodePlan& plan) : plan_(plan) {
   const std::string log_path = plan.paths.logs + "/pre-start-server.log";
-  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  // O_NOFOLLOW: the log directory belongs to postgres, and this descriptor is opened as root
+  // and handed to postgres; a planted link must not give it another file.
+  UniqueFd log(
+      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
   if (!log) {
     throw SystemError("cannot open " + log_path, errno);
   }
@@ -432,8 +442,13 @@ std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {
     return "not running (pid " + trimmed + " is gone)";
   }
   // monit would signal whatever the file names; only our own postmaster is stopped.
-  if (!user || *uid != user->uid) {
-    return "not stopped: pid " + trimmed + " does not run as " + plan.user + " (a stale pid file)";
+  std::string name;
+  if (UniqueFd comm(::open(("/proc/" + trimmed + "/comm").c_str(), O_RDONLY | O_CLOEXEC)); comm) {
+    (void)read_to_end(comm.get(), name);
+  }
+  if (!user || *uid != user->uid || trim(name) != "postgres") {
+    return "not stopped: pid " + trimmed + " is not a postgres process of " + plan.user +
+           " (a stale pid file)";
   }
   ::kill(pid, SIGINT);  // fast shutdown: no new connections, running ones rolled back
   if (wait_gone(pid, grace)) {

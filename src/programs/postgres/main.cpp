@@ -56,7 +56,8 @@ Reference: docs/jobs.md
 )";
 
 void append_output_to(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  // O_NOFOLLOW: the log directory belongs to postgres, which inherits this descriptor.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) {
     throw SystemError("cannot open log " + path, errno);
   }

@@ -240,6 +240,16 @@ output="$(vm_run master /var/vcap/jobs/pg-master/bin/pre-start 2>&1)" || jt_fail
 [ "$output" = "pg-master: nothing changed" ] || jt_fail "the second pre-start changed something:
 $output"
 
+jt_log "a link planted in the postgres-owned log directory is not followed by root"
+planted="$(vm_dir master)/vcap/sys/log/pg-master/pre-start-server.log"
+mv "$planted" "$planted.kept"
+echo "not for postgres" >"$work/victim"
+ln -s "$work/victim" "$planted"
+output="$(vm_run master /var/vcap/jobs/pg-master/bin/pre-start 2>&1)" && jt_fail "pre-start followed a planted link: $output"
+[ "$(cat "$work/victim")" = "not for postgres" ] || jt_fail "the link's target was written"
+rm "$planted"
+mv "$planted.kept" "$planted"
+
 jt_log "a changed password: only that changes; the new one logs in, the old one not"
 render_inputs app-secret-2
 output="$(vm_run master /var/vcap/jobs/pg-master/bin/pre-start 2>&1)" || jt_fail "pre-start with a new password failed: $output"
