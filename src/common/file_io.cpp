@@ -105,4 +105,19 @@ int read_to_end(int fd, std::string& contents) {
   return read_at_most(fd, std::numeric_limits<std::size_t>::max(), contents);
 }
 
+std::string read_regular_file(const std::string& path, int extra_flags) {
+  const RegularFile file = open_regular_file(path, extra_flags);
+  if (file.error != 0) {
+    throw SystemError("cannot read " + path, file.error);
+  }
+  if (!file.ok()) {
+    throw Error(ExitCode::system, path + ": " + file.problem());
+  }
+  std::string text;
+  if (const int error = read_to_end(file.fd.get(), text); error != 0) {
+    throw SystemError("cannot read " + path, error);
+  }
+  return text;
+}
+
 }  // namespace pgguard

@@ -36,6 +36,11 @@ struct RegularFile {
 // once and reported. `extra_flags` (e.g. O_NOFOLLOW) are added to the open.
 RegularFile open_regular_file(const std::string& path, int extra_flags = 0);
 
+// The whole content of a regular file (open_regular_file, then read_to_end). Throws
+// SystemError carrying the errno when the file cannot be opened or read, Error(system) when it
+// is no regular file.
+std::string read_regular_file(const std::string& path, int extra_flags = 0);
+
 // "a FIFO", "a character device", ... for messages; "a regular file" for S_IFREG.
 const char* file_type_name(mode_t mode);
 

@@ -17,19 +17,7 @@ namespace pgguard::node {
 namespace {
 
 std::string read_text_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    throw SystemError("cannot open " + path, errno);
-  }
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
-    throw Error(ExitCode::system, path + " is not a regular file");
-  }
-  std::string text;
-  if (const int error = read_to_end(fd.get(), text); error != 0) {
-    throw SystemError("cannot read " + path, error);
-  }
-  return text;
+  return read_regular_file(path, O_NOFOLLOW);
 }
 
 struct Ids {

@@ -33,18 +33,6 @@ using namespace std::chrono_literals;
 // The launcher keeps only what the profile names; this is what it itself needs.
 const std::vector<std::string> kEnvironment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
 
-std::string read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    throw SystemError("cannot read " + path, errno);
-  }
-  std::string text;
-  if (const int error = read_to_end(fd.get(), text); error != 0) {
-    throw SystemError("cannot read " + path, error);
-  }
-  return text;
-}
-
 bool exists(const std::string& path) {
   struct stat status {};
   return ::lstat(path.c_str(), &status) == 0;
@@ -150,7 +138,7 @@ std::vector<std::string> write_server_files(const NodePlan& plan) {
   const auto values = profile_values(plan);
   const auto instantiate = [&plan, &values](const std::string& name) {
     const std::string path = plan.paths.profiles + "/" + name;
-    return sandbox::instantiate_profile(read_file(path), path, values);
+    return sandbox::instantiate_profile(read_regular_file(path), path, values);
   };
   // Read by postgres (group), written by root only; the profiles are read by the launcher
   // (root) alone.
@@ -218,7 +206,7 @@ bool clone_primary(const NodePlan& plan) {
                                       "this program does not recognise");
   }
   const std::string staging = plan.paths.data + ".basebackup";
-  const auto user = sandbox::find_user(read_file("/etc/passwd"), plan.user, "/etc/passwd");
+  const auto user = sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
   if (!user) {
     throw Error(ExitCode::system, "account " + plan.user + " does not exist");
   }
@@ -239,7 +227,7 @@ bool clone_primary(const NodePlan& plan) {
   const std::string template_path = plan.paths.profiles + "/pg_basebackup.conf.in";
   node::install_content(
       basebackup_profile_path(plan),
-      sandbox::instantiate_profile(read_file(template_path), template_path, values),
+      sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
       node::Ownership{"root", "root", 0600});
   const auto argv = launch(
       basebackup_profile_path(plan),
@@ -291,7 +279,7 @@ LocalServer::LocalServer(const NodePlan& plan) : plan_(plan) {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       throw Error(ExitCode::system, "the pre-start server exited during start-up; " + log_path +
-                                        " ends with:\n" + tail(read_file(log_path), 15));
+                                        " ends with:\n" + tail(read_regular_file(log_path), 15));
     }
     if (exists(socket)) {
       try {
@@ -306,7 +294,7 @@ LocalServer::LocalServer(const NodePlan& plan) : plan_(plan) {
       throw Error(ExitCode::system,
                   "the pre-start server did not accept connections within "
                   "60 s; " +
-                      log_path + " ends with:\n" + tail(read_file(log_path), 15));
+                      log_path + " ends with:\n" + tail(read_regular_file(log_path), 15));
     }
     std::this_thread::sleep_for(200ms);
   }
@@ -419,7 +407,7 @@ void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {
   std::string text;
   try {
-    text = read_file(server_pid_path(plan));
+    text = read_regular_file(server_pid_path(plan));
   } catch (const SystemError& error) {
     if (error.errno_value() == ENOENT) {
       return "not running (no pid file)";
@@ -432,7 +420,7 @@ std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {
     return "not running (pid file holds no pid)";
   }
   const auto pid = static_cast<pid_t>(std::stol(trimmed));
-  const auto user = sandbox::find_user(read_file("/etc/passwd"), plan.user, "/etc/passwd");
+  const auto user = sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
   const auto uid = process_uid(pid);
   // A pid file left behind would make monit take whatever process gets that pid next for a
   // running postgres: removed once the postmaster it names is gone.
