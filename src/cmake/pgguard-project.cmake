@@ -23,6 +23,8 @@ pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
 pkg_check_modules(SELINUX REQUIRED IMPORTED_TARGET libselinux)
 pkg_check_modules(SEMANAGE REQUIRED IMPORTED_TARGET libsemanage)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+# pgguard-pgpool only: pgpool's AES and MD5 password forms (src/pgpool/pool_crypto.hpp).
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
 
 # Flags for the project's own code only; third-party headers come in as SYSTEM.
 add_library(pgguard_warnings INTERFACE)

@@ -16,7 +16,7 @@
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
-#include "net/isolation.hpp"
+#include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
 #include "postgres/roles_plan.hpp"
 #include "postgres/scram.hpp"
@@ -44,6 +44,8 @@ std::map<std::string, std::string> profile_values(const NodePlan& plan) {
           {"GROUP", plan.user},
           {"DATA_DIR", plan.paths.data},
           {"CONF_DIR", plan.paths.config},
+          // The package the programs come from: bin/'s parent.
+          {"POSTGRES_DIR", plan.paths.postgres_bin.substr(0, plan.paths.postgres_bin.rfind('/'))},
           {"SOCKET_DIR", plan.paths.runtime},
           {"LOG_DIR", plan.paths.logs},
           {"ARCHIVE_DIR", plan.paths.archive},
@@ -52,11 +54,9 @@ std::map<std::string, std::string> profile_values(const NodePlan& plan) {
           {"CONNECT_PORTS", port}};
 }
 
-std::vector<std::string> launch(const std::string& profile, std::vector<std::string> command,
+std::vector<std::string> launch(const std::string& profile, const std::vector<std::string>& command,
                                 const NodePlan& plan) {
-  std::vector<std::string> argv = {plan.paths.launcher, "run", "--profile", profile, "--"};
-  argv.insert(argv.end(), command.begin(), command.end());
-  return argv;
+  return node::launcher_argv(plan.paths.launcher, profile, command);
 }
 
 std::string bin(const NodePlan& plan, const char* program) {
@@ -86,37 +86,6 @@ std::string tail(const std::string& text, std::size_t lines) {
     }
   }
   return text.substr(position + 1);
-}
-
-// The uid a process runs as (real uid), from /proc; nullopt when it is gone.
-std::optional<uid_t> process_uid(pid_t pid) {
-  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/status").c_str(), O_RDONLY | O_CLOEXEC));
-  std::string status;
-  if (!fd || read_to_end(fd.get(), status) != 0) {
-    return std::nullopt;
-  }
-  const auto line = status.find("\nUid:");
-  if (line == std::string::npos) {
-    return std::nullopt;
-  }
-  const auto fields = split(std::string_view(status).substr(line + 5, 64), " \t\n");
-  return fields.empty() ? std::nullopt
-                        : std::optional<uid_t>(static_cast<uid_t>(std::stoul(fields[0])));
-}
-
-bool process_alive(pid_t pid) {
-  return ::kill(pid, 0) == 0 || errno == EPERM;
-}
-
-bool wait_gone(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (process_alive(pid)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
 }
 
 }  // namespace
@@ -354,102 +323,24 @@ std::vector<std::string> converge_cluster(const NodePlan& plan, const LocalServe
 }
 
 void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
-  if (!exists(plan.paths.isolation)) {
-    throw Error(ExitCode::system,
-                "no isolation configuration at " + plan.paths.isolation +
-                    ": colocate the isolation job; PostgreSQL never starts unisolated");
-  }
   if (plan.kind == NodeKind::standby && !exists(plan.paths.data + "/standby.signal")) {
     throw Error(ExitCode::system, plan.paths.data +
                                       " has no standby.signal: a standby never starts as a "
                                       "primary (re-run pre-start to copy the primary)");
   }
-  // After a reboot the isolation guard may still be applying the table: wait for it, bounded.
-  const auto deadline = std::chrono::steady_clock::now() + isolation_wait;
-  std::vector<std::string> differences;
-  while (true) {
-    const auto report = net::verify_isolation(net::read_config_source(plan.paths.isolation), {});
-    differences = report.differences;
-    if (differences.empty()) {
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      throw Error(ExitCode::system, "the isolation table is not in force after " +
-                                        std::to_string(isolation_wait.count()) + " s (" +
-                                        std::to_string(differences.size()) +
-                                        " differences, first: " + differences.front() +
-                                        "); PostgreSQL is not started");
-    }
-    std::this_thread::sleep_for(500ms);
-  }
-  auto argv_strings = launch(server_profile_path(plan),
-                             {bin(plan, "postgres"), "-D", plan.paths.data, "-c",
-                              "config_file=" + postgresql_conf_path(plan)},
-                             plan);
-  argv_strings.insert(argv_strings.begin() + 4, {"--pidfile", server_pid_path(plan)});
-  std::vector<char*> argv;
-  argv.reserve(argv_strings.size() + 1);
-  for (auto& argument : argv_strings) {
-    argv.push_back(argument.data());
-  }
-  argv.push_back(nullptr);
-  auto environment = kEnvironment;
-  std::vector<char*> envp;
-  envp.reserve(environment.size() + 1);
-  for (auto& variable : environment) {
-    envp.push_back(variable.data());
-  }
-  envp.push_back(nullptr);
-  ::execve(argv[0], argv.data(), envp.data());
-  throw SystemError("cannot execute " + plan.paths.launcher, errno);
+  node::wait_for_isolation(plan.paths.isolation, isolation_wait, "PostgreSQL");
+  node::exec_program(node::launcher_argv(plan.paths.launcher, server_profile_path(plan),
+                                         {bin(plan, "postgres"), "-D", plan.paths.data, "-c",
+                                          "config_file=" + postgresql_conf_path(plan)},
+                                         server_pid_path(plan)),
+                     kEnvironment);
 }
 
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {
-  std::string text;
-  try {
-    text = read_regular_file(server_pid_path(plan));
-  } catch (const SystemError& error) {
-    if (error.errno_value() == ENOENT) {
-      return "not running (no pid file)";
-    }
-    throw;
-  }
-  const std::string trimmed(trim(text));
-  if (trimmed.empty() || trimmed.find_first_not_of("0123456789") != std::string::npos ||
-      trimmed.size() > 9) {
-    return "not running (pid file holds no pid)";
-  }
-  const auto pid = static_cast<pid_t>(std::stol(trimmed));
-  const auto user = sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
-  const auto uid = process_uid(pid);
-  // A pid file left behind would make monit take whatever process gets that pid next for a
-  // running postgres: removed once the postmaster it names is gone.
-  const auto forget = [&plan] { ::unlink(server_pid_path(plan).c_str()); };
-  if (!uid) {
-    forget();
-    return "not running (pid " + trimmed + " is gone)";
-  }
-  // monit would signal whatever the file names; only our own postmaster is stopped.
-  std::string name;
-  if (UniqueFd comm(::open(("/proc/" + trimmed + "/comm").c_str(), O_RDONLY | O_CLOEXEC)); comm) {
-    (void)read_to_end(comm.get(), name);
-  }
-  if (!user || *uid != user->uid || trim(name) != "postgres") {
-    return "not stopped: pid " + trimmed + " is not a postgres process of " + plan.user +
-           " (a stale pid file)";
-  }
-  ::kill(pid, SIGINT);  // fast shutdown: no new connections, running ones rolled back
-  if (wait_gone(pid, grace)) {
-    forget();
-    return "stopped pid " + trimmed + " (fast shutdown)";
-  }
-  ::kill(pid, SIGQUIT);  // immediate shutdown: crash recovery at the next start, no data lost
-  if (wait_gone(pid, 10s)) {
-    forget();
-    return "stopped pid " + trimmed + " with an immediate shutdown after " +
-           std::to_string(grace.count()) + " s";
-  }
-  throw Error(ExitCode::system, "pid " + trimmed + " survived SIGINT and SIGQUIT");
+  // SIGINT: fast shutdown (no new connections, running ones rolled back); SIGQUIT: immediate
+  // shutdown, crash recovery at the next start, no data lost.
+  return node::stop_process({server_pid_path(plan), plan.user, "postgres", SIGINT, grace, SIGQUIT,
+                             "fast shutdown", "immediate shutdown"});
 }
 
 }  // namespace pgguard::postgres

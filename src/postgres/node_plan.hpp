@@ -87,9 +87,6 @@ struct NodePlan {
 // that are not IP addresses, relative paths, references to undeclared roles.
 NodePlan parse_node_plan(const config::ConfigFile& file);
 
-// Pure: "%41b%20c" -> "Ab c". Throws ConfigError for a malformed escape.
-std::string percent_decode(std::string_view text, const Location& where, const std::string& key);
-
 // Pure: lower-case SQL identifiers only ([a-z_][a-z0-9_]{0,62}, not pg_*): names end up in
 // statements, in pg_hba.conf and in psql meta-commands, and need no quoting rules anywhere.
 void check_identifier(const std::string& name, const Location& where, const std::string& key);

@@ -100,9 +100,12 @@ vm_install_pgguard() {
   package="$(vm_dir "$name")/vcap/packages/pgguard"
   mkdir -p "$package/bin" "$package/share/pgguard"
   local program
-  for program in isolate launch postgres setup garp ping; do
+  for program in isolate launch postgres pgpool setup garp ping; do
     cp "$programs/$program/pgguard-$program" "$package/bin/"
   done
+  # pgpool's ping_path: pgguard-ping under the name pgpool runs (as the package installs it).
+  mkdir -p "$package/libexec/pgguard"
+  cp "$programs/ping/pgguard-ping" "$package/libexec/pgguard/ping"
   mkdir -p "$package/share/pgguard/profiles"
   cp "$PGGUARD_SOURCE_DIR"/src/profiles/*.conf.in "$package/share/pgguard/profiles/"
 }

@@ -133,7 +133,7 @@ in_chroot() {
 post_check_pgguard() {
   local bin="$1/bin" program needed extra allowed status
   local glibc='libc\.so\.6|libm\.so\.6|ld-linux-x86-64\.so\.2'
-  for program in pgguard-isolate pgguard-launch pgguard-selinux pgguard-garp pgguard-ping; do
+  for program in pgguard-isolate pgguard-launch pgguard-selinux pgguard-garp pgguard-ping pgguard-vip; do
     in_chroot test -x "${bin}/${program}" || { echo "${program} not installed"; return 1; }
   done
   for program in $(in_chroot ls "$bin"); do
@@ -142,17 +142,20 @@ post_check_pgguard() {
     status=0
     in_chroot "${bin}/${program}" --help >/dev/null 2>&1 || status=$?
     case "$program:$status" in
-      pgguard-isolate:0 | pgguard-launch:0 | pgguard-selinux:0 | pgguard-garp:0) ;;
-      pgguard-isolate:* | pgguard-launch:* | pgguard-selinux:* | pgguard-garp:*) echo "${program} --help exited ${status} in the chroot"; return 1 ;;
+      pgguard-isolate:0 | pgguard-launch:0 | pgguard-selinux:0 | pgguard-garp:0 | pgguard-vip:0) ;;
+      pgguard-isolate:* | pgguard-launch:* | pgguard-selinux:* | pgguard-garp:* | pgguard-vip:*) echo "${program} --help exited ${status} in the chroot"; return 1 ;;
       *:126 | *:127 | *:1[3-9][0-9] | *:2[0-9][0-9]) echo "${program} does not run in the chroot (exit ${status})"; return 1 ;;
     esac
     needed="$(in_chroot readelf -d "${bin}/${program}" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | tr '\n' ' ')"
     case "$program" in
-      # A static PIE: no shared library at all, not even glibc.
-      pgguard-launch) allowed='^$' ;;
+      # Static PIEs: no shared library at all, not even glibc (the VIP broker's profile lets it
+      # read no library directory).
+      pgguard-launch | pgguard-vip) allowed='^$' ;;
       # The host's SELinux libraries (docs/packaging.md); src/ links this one program's C++
       # runtime dynamically (no pgguard_link_static in src/programs/selinux/CMakeLists.txt).
       pgguard-selinux) allowed="^(${glibc}|libselinux\.so\.1|libsemanage\.so\.2|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$" ;;
+      # The stemcell's libcrypto, as postgres and pgpool themselves use it (docs/packaging.md).
+      pgguard-pgpool) allowed="^(${glibc}|libcrypto\.so\.3)$" ;;
       *) allowed="^(${glibc})$" ;;
     esac
     extra="$(tr ' ' '\n' <<<"$needed" | sed '/^$/d' | grep -vE "$allowed" || true)"

@@ -68,7 +68,9 @@ RSpec.describe 'pg-master job: lifecycle, setup plan, TLS and monit' do
 
     it 'starts and stops through pgguard-postgres with the node plan, logging to the job log' do
       plan = '--plan /var/vcap/jobs/pg-master/config/node.conf --log /var/vcap/sys/log/pg-master/pgguard-postgres.log'
-      expect(monit).to include(%(start program "/var/vcap/packages/pgguard/bin/pgguard-postgres start #{plan}"))
+      # The start re-applies the setup plan: after a reboot /var/vcap/sys/run (a tmpfs) is empty.
+      setup = '--setup /var/vcap/jobs/pg-master/config/setup.conf'
+      expect(monit).to include(%(start program "/var/vcap/packages/pgguard/bin/pgguard-postgres start #{setup} #{plan}"))
       expect(monit).to include(%(stop program "/var/vcap/packages/pgguard/bin/pgguard-postgres stop #{plan}"))
     end
 

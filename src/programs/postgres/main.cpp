@@ -1,10 +1,6 @@
 // pgguard-postgres: one PostgreSQL node of the release, from its job's config/node.conf
 // (src/postgres/node_plan.hpp): pre-start, monit's start and stop.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
-#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -12,8 +8,10 @@
 #include <string>
 
 #include "common/background.hpp"
+#include "common/command_options.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
+#include "common/output_log.hpp"
 #include "common/program_main.hpp"
 #include "node/setup_apply.hpp"
 #include "node/setup_plan.hpp"
@@ -35,11 +33,13 @@ Commands:
           primary: initdb under its profile when there is no cluster, then roles, passwords,
           databases, extensions and replication slots converged on the plan through a server
           on the unix socket only. A second run changes nothing. One line per change.
-  start [--isolation-wait SECONDS]
-          monit's start program: waits (default 30 s) until the colocated isolation table is in
-          force, then runs pgguard-launch, which execs postgres under the server profile and
-          writes the pid file monit watches; returns 0 once postgres runs, or the failure's
-          exit status. A standby without standby.signal is refused.
+  start [--setup FILE] [--isolation-wait SECONDS]
+          monit's start program: the setup plan again (after a reboot /var/vcap/sys/run is
+          empty and pre-start does not run), then waits (default 30 s) until the
+          colocated isolation table is in force, then runs pgguard-launch, which execs
+          postgres under the server profile and writes the pid file monit watches;
+          returns 0 once postgres runs, or the failure's exit status.
+          A standby without standby.signal is refused.
   stop [--grace SECONDS]
           monit's stop program: fast shutdown (SIGINT) of the postmaster in the pid file, only if
           it runs as the node's user; immediate shutdown after the grace (default 20 s).
@@ -54,18 +54,6 @@ Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 th
 (initdb, psql or the server failed; isolation not in force; the program's output is printed).
 Reference: docs/jobs.md
 )";
-
-void append_output_to(const std::string& path) {
-  // O_NOFOLLOW: the log directory belongs to postgres, which inherits this descriptor.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd < 0) {
-    throw SystemError("cannot open log " + path, errno);
-  }
-  if (::dup2(fd, STDOUT_FILENO) < 0 || ::dup2(fd, STDERR_FILENO) < 0) {
-    throw SystemError("cannot redirect output to " + path, errno);
-  }
-  ::close(fd);
-}
 
 int run(int argc, char** argv) {
   po::options_description options;
@@ -91,22 +79,10 @@ int run(int argc, char** argv) {
                 "usage: pgguard-postgres pre-start|start|stop|show|check --plan FILE (see --help)");
   }
   const auto command = arguments["command"].as<std::string>();
-  const auto allowed = [&arguments, &command](const char* option,
-                                              std::initializer_list<const char*> commands) {
-    if (arguments.count(option) == 0) {
-      return;
-    }
-    for (const char* name : commands) {
-      if (command == name) {
-        return;
-      }
-    }
-    throw Error(ExitCode::bad_input, std::string("--") + option + " does not apply to " + command);
-  };
-  allowed("setup", {"pre-start"});
-  allowed("isolation-wait", {"start"});
-  allowed("grace", {"stop"});
-  allowed("file", {"show"});
+  restrict_option(arguments, command, "setup", {"pre-start", "start"});
+  restrict_option(arguments, command, "isolation-wait", {"start"});
+  restrict_option(arguments, command, "grace", {"stop"});
+  restrict_option(arguments, command, "file", {"show"});
 
   if (arguments.count("log") != 0) {
     // monit discards what its start and stop programs print; the job's log keeps it, and the
@@ -171,6 +147,14 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "start") {
+    if (setup) {
+      // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
+      // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
+      for (const auto& line : node::apply_setup(*setup).changes) {
+        std::cout << line << "\n";
+      }
+      std::cout.flush();
+    }
     const unsigned wait =
         arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
     // Returns to monit once postgres itself runs (the launcher exec'd it, sandboxed); with the

@@ -62,11 +62,11 @@ jt_wait_file() {
 # jt_proc_field PID FIELD: a /proc/PID/status field's value.
 jt_proc_field() { awk -v field="$2:" '$1 == field { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
 
-# jt_expect_sandboxed WHAT PID USER: the process runs as USER, with no capability, no_new_privs
-# and a seccomp filter.
+# jt_expect_sandboxed WHAT PID USER: the process runs as USER (a name, or the uid of an account
+# only the VM has), with no capability, no_new_privs and a seccomp filter.
 jt_expect_sandboxed() {
-  local what="$1" pid="$2" user="$3" uid
-  uid="$(id -u "$user")"
+  local what="$1" pid="$2" user="$3" uid="$3"
+  [[ "$user" =~ ^[0-9]+$ ]] || uid="$(id -u "$user")"
   [ "$(jt_proc_field "$pid" Uid | awk '{print $1, $2, $3, $4}')" = "$uid $uid $uid $uid" ] ||
     jt_fail "$what ($pid): Uid is $(jt_proc_field "$pid" Uid), expected $uid for $user"
   [ "$(jt_proc_field "$pid" CapEff)" = 0000000000000000 ] || jt_fail "$what: CapEff $(jt_proc_field "$pid" CapEff)"

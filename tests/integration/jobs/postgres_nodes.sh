@@ -9,7 +9,13 @@
 # instance's VM are refused; postgres and its backends run as the profile says, on both nodes;
 # a second pre-start changes nothing and keeps the data; a changed password is applied; a
 # standby without standby.signal is not started; without the isolation table in force, start
-# refuses to run postgres; stop stops only our postmaster.
+# refuses to run postgres; stop stops only our postmaster. The pgpool job in front of both: its
+# files generated (pool_passwd in AES form), pgpool started by its monit start program under its
+# sandbox as its own account; a TLS + scram login through pgpool from an application network
+# works and reaches both backends, plain text, a wrong password, the superuser and a login from
+# outside the application networks are refused; a second pre-start changes nothing; after a
+# reboot (empty /var/vcap/sys/run, no pre-start) monit's start alone brings pgpool and postgres
+# back.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,41 +40,48 @@ master=198.18.20.11
 standby=198.18.20.12
 pgpool=198.18.20.13
 vip=198.18.20.20
+app=198.18.20.30       # an application VM, in the instance's client network
 stranger=198.18.21.13  # a VM of another service instance
 vm_create master "$master/16"
 vm_create pgpool "$pgpool/16"
 vm_create standby "$standby/16"
 vm_create stranger "$stranger/16"
+vm_create app "$app/16"
 vm_install_pgguard master "$programs"
 vm_install_pgguard standby "$programs"
-# One server certificate for both PostgreSQL VMs, as the manifest's variable declares it.
-jt_tls_material "$work/tls" "$master" "$standby" "$vip"
+vm_install_pgguard pgpool "$programs"
+# One server certificate for the PostgreSQL and pgpool VMs, as the manifest's variable declares it.
+jt_tls_material "$work/tls" "$master" "$standby" "$pgpool" "$vip"
 JT_FAILED_LOGS=("$(vm_dir master)/vcap/sys/log/pg-master/pgguard-postgres.log"
   "$(vm_dir master)/vcap/sys/log/pg-master/postgresql.log"
   "$(vm_dir master)/vcap/sys/log/pg-master/pre-start-server.log"
   "$(vm_dir standby)/vcap/sys/log/pg-standby/pgguard-postgres.log"
   "$(vm_dir standby)/vcap/sys/log/pg-standby/postgresql.log"
   "$(vm_dir master)/vcap/monit/monit.log"
-  "$(vm_dir master)/vcap/sys/log/isolation/isolation.err.log")
+  "$(vm_dir master)/vcap/sys/log/isolation/isolation.err.log"
+  "$(vm_dir pgpool)/vcap/sys/log/pgpool/pgguard-pgpool.log")
 
 # input.json for render_job.rb: what the director passes (properties, links, instance spec).
 render_inputs() {
   local app_password="$1"
-  python3 - "$work" "$app_password" "$master" "$standby" "$pgpool" "$vip" "$pg_bin" <<'PY'
+  python3 - "$work" "$app_password" "$master" "$standby" "$pgpool" "$vip" "$pg_bin" "$app" <<'PY'
 import json, sys
-work, app_password, master, standby, pgpool, vip, pg_bin = sys.argv[1:]
+work, app_password, master, standby, pgpool, vip, pg_bin, app = sys.argv[1:]
 tls = {name: open(f"{work}/tls/{file}").read() for name, file in
        [("certificate", "server.crt"), ("private_key", "server.key"), ("ca", "ca.crt")]}
 links = {"master": {"instances": [{"address": master, "index": 0}]},
          "standby": {"instances": [{"address": standby, "index": 0}]},
-         "pgpool": {"instances": [{"address": pgpool, "index": 0}],
+         "pgpool": {"instances": [{"address": pgpool, "index": 0, "id": "pgpool-0"}],
                     "properties": {"pgpool": {"vip": vip}}}}
 master_spec = {"ip": master, "name": "pg-master", "index": 0, "deployment": "jobs-test",
                "bootstrap": True}
 standby_spec = {"ip": standby, "name": "pg-standby", "index": 0, "deployment": "jobs-test",
                 "bootstrap": True}
+pgpool_spec = {"ip": pgpool, "name": "pgpool", "index": 0, "id": "pgpool-0",
+               "deployment": "jobs-test", "bootstrap": True}
 isolation_properties = {"isolation": {"control": {"cidrs": ["198.19.128.0/24"]},
                                       "service_network": {"cidrs": ["198.18.0.0/16"]},
+                                      "clients": {"cidrs": [app + "/32"]},
                                       "vip": [vip]}}
 master_properties = {"postgres": {
                  "bin_dir": pg_bin, "tls": tls,
@@ -83,7 +96,8 @@ master_link = dict(links["master"])
 master_link["properties"] = {"postgres": {
     "port": 5432, "max_connections": 100, "shared_buffers": "128MB", "work_mem": "4MB",
     "max_slot_wal_keep_size": "1GB", "synchronous_commit": True,
-    "ssl_min_protocol_version": "TLSv1.2", "replication": {"role": "replicator"}}}
+    "ssl_min_protocol_version": "TLSv1.2", "replication": {"role": "replicator"},
+    "roles": master_properties["postgres"]["roles"]}}
 inputs = {
     "isolation-master": {"properties": isolation_properties, "spec": master_spec, "links": links},
     "isolation-standby": {"properties": isolation_properties, "spec": standby_spec, "links": links},
@@ -92,6 +106,12 @@ inputs = {
     "pg-standby": {"properties": {"postgres": {"bin_dir": pg_bin, "tls": tls,
                                                "replication": {"password": "replication-secret"}}},
                    "spec": standby_spec, "links": {"master": master_link, "pgpool": links["pgpool"]}},
+    "isolation-pgpool": {"properties": isolation_properties, "spec": pgpool_spec, "links": links},
+    "pgpool": {"properties": {"pgpool": {"bin_dir": "/usr/sbin", "postgres_dir": "/usr/lib/postgresql/15",
+                                         "tls": tls, "pcp": {"password": "pcp-secret"},
+                                         "clients": {"cidrs": [app + "/32"]}}},
+               "spec": pgpool_spec,
+               "links": {"master": master_link, "standby": links["standby"], "pgpool": links["pgpool"]}},
 }
 for name, value in inputs.items():
     json.dump(value, open(f"{work}/{name}.json", "w"))
@@ -100,6 +120,8 @@ PY
   vm_render_job master pg-master "$work/pg-master.json"
   vm_render_job standby isolation "$work/isolation-standby.json"
   vm_render_job standby pg-standby "$work/pg-standby.json"
+  vm_render_job pgpool isolation "$work/isolation-pgpool.json"
+  vm_render_job pgpool pgpool "$work/pgpool.json"
 }
 
 # wait_ready VM JOB: until the server answers on its socket (bounded, 30 s).
@@ -121,14 +143,14 @@ start_node() {
   wait_ready "$1" "$2"
 }
 
-# psql_from VM PASSWORD USER SSLMODE QUERY [HOST]: one query from a VM as libpq connects, TLS
-# verified against the CA; HOST defaults to the master.
+# psql_from VM PASSWORD USER SSLMODE QUERY [HOST [PORT]]: one query from a VM as libpq
+# connects, TLS verified against the CA; HOST defaults to the master, PORT to 5432.
 psql_from() {
-  local vm="$1" password="$2" user="$3" sslmode="$4" query="$5" host="${6:-$master}"
+  local vm="$1" password="$2" user="$3" sslmode="$4" query="$5" host="${6:-$master}" port="${7:-5432}"
   cp "$work/tls/ca.crt" "$(vm_dir "$vm")/vcap/data/ca.crt"
   PGPASSWORD="$password" PGCONNECT_TIMEOUT=3 timeout 30 nsenter --target "${VM_HOLDER[$vm]}" \
     --mount --net -- "$pg_bin/psql" -X -At \
-    "host=$host port=5432 dbname=appdb user=$user sslmode=$sslmode sslrootcert=/var/vcap/data/ca.crt" \
+    "host=$host port=$port dbname=appdb user=$user sslmode=$sslmode sslrootcert=/var/vcap/data/ca.crt" \
     -c "$query" 2>&1
 }
 
@@ -185,6 +207,85 @@ result="$(psql_from pgpool app-secret-1 app verify-full "SELECT v FROM t" "$stan
 result="$(psql_from pgpool app-secret-1 app verify-full "INSERT INTO t VALUES ('x')" "$standby")" &&
   jt_fail "the standby accepted a write"
 grep -q "read-only transaction" <<<"$result" || jt_fail "the standby refused the write for another reason: $result"
+
+jt_log "pgpool: pre-start generates its files (pool_passwd in AES form), monit starts it sandboxed"
+vm_run pgpool /var/vcap/jobs/isolation/bin/pre-start || jt_fail "isolation pre-start on the pgpool VM failed"
+output="$(vm_run pgpool /var/vcap/jobs/pgpool/bin/pre-start 2>&1)" || jt_fail "pgpool pre-start failed: $output"
+for line in "made a new pool_passwd key /var/vcap/data/pgpool/config/pgpool.key" \
+  "wrote /var/vcap/data/pgpool/config/pgpool.conf" "wrote /var/vcap/data/pgpool/config/pool_passwd" \
+  "installed /var/vcap/data/pgpool/config/server.key"; do
+  grep -qxF "$line" <<<"$output" || jt_fail "pgpool pre-start did not report '$line'; it printed:
+$output"
+done
+pool_config="$(vm_dir pgpool)/vcap/data/pgpool/config"
+grep -qx "app:AES[A-Za-z0-9+/=]*" "$pool_config/pool_passwd" || jt_fail "pool_passwd holds no AES entry for app"
+grep -q "app-secret\|monitor-secret" "$pool_config/pool_passwd" && jt_fail "pool_passwd holds a clear password"
+[ "$(vm_run pgpool stat -c '%U %a' /var/vcap/data/pgpool/config/pgpool.key)" = "pgpool 600" ] ||
+  jt_fail "the pool_passwd key is not pgpool 0600"
+pgpool_uid="$(vm_run pgpool id -u pgpool)"
+[ "$pgpool_uid" != "$(id -u postgres)" ] || jt_fail "pgpool shares postgres' account"
+jt_monit_start pgpool isolation isolation
+jt_wait_file pgpool /var/vcap/sys/run/isolation/isolation.pid "the pgpool VM's isolation guard"
+jt_monit_start pgpool pgpool pgpool
+jt_wait_file pgpool /var/vcap/sys/run/pgpool/pgpool.pid "pgpool's pid file"
+pgpool_main="$(cat "$(vm_dir pgpool)/vcap/sys/run/pgpool/pgpool.pid")"
+
+jt_log "pgpool: a TLS + scram login from the application network reaches both backends"
+for _ in $(seq 300); do
+  result="$(psql_from app app-secret-1 app verify-full "SELECT v FROM t" "$pgpool" 9999)" && break
+  sleep 0.2
+done
+[ "$result" = kept ] || jt_fail "no login through pgpool: $result"
+result="$(psql_from app app-secret-1 app verify-full "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" "$pgpool" 9999)"
+[ "$result" = t ] || jt_fail "pgpool's backend connection is not TLS: $result"
+for _ in $(seq 150); do
+  result="$(psql_from app app-secret-1 app verify-full "SHOW pool_nodes" "$pgpool" 9999 |
+    awk -F'|' '{print $2 ":" $4 ":" $7}' | sort | tr '\n' ' ')"
+  [ "$result" = "$master:up:primary $standby:up:standby " ] && break
+  sleep 0.2
+done
+[ "$result" = "$master:up:primary $standby:up:standby " ] || jt_fail "pgpool does not see both backends up: $result"
+
+jt_log "pgpool: refused: plain text, a wrong password, the superuser, a login from outside the client network"
+result="$(psql_from app app-secret-1 app disable "SELECT 1" "$pgpool" 9999)" && jt_fail "a plain-text login through pgpool worked: $result"
+grep -q 'no pool_hba.conf entry' <<<"$result" || jt_fail "plain text refused for another reason: $result"
+result="$(psql_from app wrong app verify-full "SELECT 1" "$pgpool" 9999)" && jt_fail "a wrong password worked through pgpool"
+grep -q 'password authentication failed\|authentication failed' <<<"$result" || jt_fail "wrong password refused for another reason: $result"
+result="$(psql_from app x postgres verify-full "SELECT 1" "$pgpool" 9999)" && jt_fail "the superuser logged in through pgpool"
+grep -q 'pool_hba.conf' <<<"$result" || jt_fail "the superuser was refused for another reason: $result"
+result="$(psql_from standby app-secret-1 app verify-full "SELECT 1" "$pgpool" 9999)" && jt_fail "a login from the standby's address (no client network) worked through pgpool"
+grep -q 'no pool_hba.conf entry' <<<"$result" || jt_fail "the standby's login was refused for another reason: $result"
+result="$(psql_from stranger app-secret-1 app verify-full "SELECT 1" "$pgpool" 9999)" && jt_fail "another instance's VM reached pgpool"
+
+jt_log "pgpool runs sandboxed as its own account: the main process and its children"
+jt_expect_sandboxed "pgpool main $pgpool_main" "$pgpool_main" "$pgpool_uid"
+[ "$(cat "/proc/$pgpool_main/comm")" = pgpool ] || jt_fail "the pid file names $(cat "/proc/$pgpool_main/comm"), not pgpool"
+children="$(pgrep -P "$pgpool_main")"
+[ -n "$children" ] || jt_fail "pgpool has no child processes"
+for child in $children; do
+  jt_expect_sandboxed "pgpool child $child" "$child" "$pgpool_uid"
+done
+
+jt_log "pgpool: a second pre-start changes nothing; stop is a fast shutdown of our pgpool only"
+output="$(vm_run pgpool /var/vcap/jobs/pgpool/bin/pre-start 2>&1)" || jt_fail "pgpool's second pre-start failed: $output"
+[ "$output" = "pgpool: nothing changed" ] || jt_fail "pgpool's second pre-start changed something:
+$output"
+output="$(jt_monit_stop pgpool pgpool pgpool 2>&1)" || jt_fail "pgpool stop failed: $output"
+kill -0 "$pgpool_main" 2>/dev/null && jt_fail "pgpool still runs after stop"
+[ -e "$(vm_dir pgpool)/vcap/sys/run/pgpool/pgpool.pid" ] && jt_fail "stop left pgpool's pid file"
+grep -q "pgpool: stopped pid $pgpool_main (fast shutdown)" "$(vm_dir pgpool)/vcap/sys/log/pgpool/pgguard-pgpool.log" ||
+  jt_fail "no stop line in pgpool's log"
+
+jt_log "pgpool after a reboot: /var/vcap/sys/run is empty and only monit's start runs"
+rm -rf "$(vm_dir pgpool)/vcap/sys/run/pgpool"
+jt_monit_start pgpool pgpool pgpool
+jt_wait_file pgpool /var/vcap/sys/run/pgpool/pgpool.pid "pgpool's pid file after the reboot"
+for _ in $(seq 300); do
+  result="$(psql_from app app-secret-1 app verify-full "SELECT v FROM t" "$pgpool" 9999)" && break
+  sleep 0.2
+done
+[ "$result" = kept ] || jt_fail "no login through pgpool after the reboot: $result"
+jt_monit_stop pgpool pgpool pgpool >/dev/null
 
 jt_log "refused: plain text, a wrong password, the superuser over TCP, the standby's address, another instance"
 result="$(psql_from pgpool app-secret-1 app disable "SELECT 1")" && jt_fail "a plain-text login worked: $result"
@@ -286,8 +387,8 @@ output="$(jt_monit_stop master pg-master postgres 2>&1)" || jt_fail "stop with a
 kill -0 "$stray" 2>/dev/null || jt_fail "stop killed pid $stray, which is not postgres"
 kill "$stray"
 
-jt_log "under a real monit: start all; a killed postmaster is restarted, under the same sandbox"
-rm -f "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid"
+jt_log "under a real monit, as after a reboot (empty /var/vcap/sys/run): start all; a killed postmaster is restarted, under the same sandbox"
+rm -rf "$(vm_dir master)/vcap/sys/run/pg-master"
 vm_run master nft delete table inet secure_postgres 2>/dev/null || true
 jt_monit_up master isolation pg-master
 jt_monit master start all

@@ -1,0 +1,127 @@
+# frozen_string_literal: true
+
+RSpec.describe 'pgpool job: config/pool.conf' do
+  include_context 'rendering a job template'
+
+  let(:template) { release.job('pgpool').template('config/pool.conf') }
+
+  # The master link carries pg-master's roles (its spec's provides properties): pool_passwd
+  # needs every login role's password.
+  let(:roles) do
+    [{ 'name' => 'app', 'password' => 'app secret: 100%' },
+     { 'name' => 'pgpool_monitor', 'password' => 'monitor secret', 'member_of' => ['pg_monitor'] },
+     { 'name' => 'owner_only', 'password' => 'never used', 'permissions' => ['nologin'] }]
+  end
+
+  def pgpool_nodes(*addresses)
+    addresses.each_with_index.map do |address, index|
+      Bosh::Template::Test::LinkInstance.new(name: 'pgpool', id: "pgpool-#{index}", index: index, address: address)
+    end
+  end
+
+  def master_link(instances: link_instances('198.18.1.11'), roles: self.roles)
+    Bosh::Template::Test::Link.new(name: 'master', instances: instances,
+                                   properties: { 'postgres' => { 'port' => 5432, 'roles' => roles } })
+  end
+
+  let(:links) do
+    [master_link,
+     Bosh::Template::Test::Link.new(name: 'standby', instances: link_instances('198.18.1.12')),
+     Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.13', '198.18.1.14', '198.18.1.15'))]
+  end
+
+  let(:instance) do
+    Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-1', index: 1, ip: '198.18.1.14',
+                                           deployment: 'service-fabrik-0021-6f1a')
+  end
+
+  let(:properties) do
+    { 'pgpool' => { 'pcp' => { 'password' => 'pcp secret' },
+                    'watchdog' => { 'authkey' => 'watchdog-key-0123456789' },
+                    'clients' => { 'cidrs' => ['10.0.16.0/20'] } } }
+  end
+
+  it 'renders the golden file' do
+    expect(render).to eq(golden('pgpool/pool.conf'))
+  end
+
+  it 'numbers the node by its place among the pgpool instances, the same on every node' do
+    expect(render).to include("node_id = 1\nlisten_address = 198.18.1.14\n")
+    expect(render).to include("node = 198.18.1.13\nnode = 198.18.1.14\nnode = 198.18.1.15\n")
+  end
+
+  it 'puts the primary first and the standby second' do
+    expect(render).to include("backend = 198.18.1.11 5432\nbackend = 198.18.1.12 5432\n")
+  end
+
+  it "takes every login role's password from the master link, percent-encoded, and leaves nologin roles out" do
+    expect(render).to include("user = app app%20secret%3A%20100%25\n")
+    expect(render).not_to include('owner_only')
+  end
+
+  it 'runs one node without the watchdog and needs no authkey then' do
+    one = [master_link, Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.14'))]
+    single = Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-0', index: 0, ip: '198.18.1.14')
+    output = render(with('pgpool.watchdog', {}), consumes: one, spec: single)
+    expect(output).to include("node_id = 0\n")
+    expect(output).not_to include('[watchdog]')
+    expect(output).not_to include('backend = 198.18.1.12')
+  end
+
+  describe 'refuses at render time' do
+    it 'two pgpool instances' do
+      two = [master_link, Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.13', '198.18.1.14'))]
+      expect { render(consumes: two) }.to raise_error(/pgpool: link 'pgpool' has 2 instances: run 1 pgpool, or 3/)
+    end
+
+    it 'a missing PCP password' do
+      expect { render(with('pgpool.pcp', {})) }.to raise_error(/pgpool: pgpool.pcp.password is missing or empty/)
+    end
+
+    it 'three nodes without a watchdog key' do
+      expect { render(with('pgpool.watchdog', {})) }.to raise_error(/pgpool.watchdog.authkey is missing/)
+    end
+
+    it 'a watchdog key pgpool.conf cannot hold' do
+      expect { render(with('pgpool.watchdog.authkey', "with a quote ' in it")) }
+        .to raise_error(/pgpool.watchdog.authkey must be 16-128 printable characters/)
+    end
+
+    it 'a check role that is not a login role of the master link' do
+      expect { render(with('pgpool.health_check.role', 'owner_only')) }
+        .to raise_error(/pgpool.health_check.role 'owner_only' is not a login role of the master link's postgres.roles/)
+    end
+
+    it 'a client network that is no network address' do
+      expect { render(with('pgpool.clients.cidrs', ['10.0.16.1/20'])) }
+        .to raise_error(/pgpool.clients.cidrs entry '10.0.16.1\/20' is not a network address\/prefix/)
+    end
+
+    it 'a DNS name in a link, naming the link and ip_addresses: true' do
+      dns = [master_link(instances: link_instances('q-s0.pg-master.d.bosh')), links[2]]
+      expect { render(consumes: dns) }
+        .to raise_error(/link 'master' instance 0 'q-s0.pg-master.d.bosh' is not an IP address \(consume the link with ip_addresses: true\)/)
+    end
+
+    it 'a VM that is not among its own link instances' do
+      stranger = Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'other', index: 0, ip: '198.18.1.13')
+      expect { render(spec: stranger) }.to raise_error(/this VM \(other\) is not among link 'pgpool''s instances/)
+    end
+
+    it 'a non-ASCII role password' do
+      bad = [master_link(roles: [{ 'name' => 'pgpool_monitor', 'password' => "caf\u00e9" }]), links[2]]
+      expect { render(consumes: bad) }.to raise_error(/link 'master' postgres.roles\[0\].password must be printable ASCII/)
+    end
+
+    it 'no master link' do
+      expect { render(consumes: [links[2]]) }.to raise_error(/master/)
+    end
+  end
+
+  it 'is accepted by the real pgguard-pgpool parser (check)' do
+    output, errors, status = run_helper_on('pgguard-pgpool', render, 'pool.conf', 'check', '--plan', :file)
+    expect(errors).to eq('')
+    expect(status.exitstatus).to eq(0)
+    expect(output).to include('ok (pgpool, node 1 of 3, 2 backends, 2 users)')
+  end
+end

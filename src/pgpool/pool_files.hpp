@@ -1,0 +1,41 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "pgpool/pool_plan.hpp"
+
+// pgpool-II's configuration, generated from the pool plan. The same pgpool.conf on every node
+// (pgpool >= 4.2 reads its own id from pgpool_node_id beside it).
+namespace pgguard::pgpool {
+
+// Pure. pgpool.conf: streaming-replication clustering over both backends; clients over TLS
+// 1.2+ only, authenticated by pool_hba.conf (enable_pool_hba on, no clear-text frontend
+// auth); health and streaming-replication checks as a non-superuser role whose password comes
+// from pool_passwd; with three nodes the watchdog (heartbeat, quorum, consensus) and, with a
+// VIP, if_up/if_down/arping through the VIP broker's client and ping through pgguard-ping.
+std::string render_pgpool_conf(const PoolPlan& plan);
+
+// Pure. pool_hba.conf, first match wins: the superuser refused; every role of pool_passwd
+// over TLS with scram-sha-256 from the application networks; nothing else (no line matches:
+// refused).
+std::string render_pool_hba_conf(const PoolPlan& plan);
+
+// Pure. pcp.conf: the PCP user with the MD5 of its password.
+std::string render_pcp_conf(const PoolPlan& plan);
+
+// Pure. pool_passwd: every user's password in AES form under `key`.
+std::string render_pool_passwd(const PoolPlan& plan, std::string_view key);
+
+// Pure. pgpool_node_id.
+std::string render_node_id(const PoolPlan& plan);
+
+// Where the files live: paths.config, root-owned and read-only for pgpool, which must not be
+// able to rewrite its own access rules or sandbox.
+std::string pgpool_conf_path(const PoolPlan& plan);
+std::string pool_hba_conf_path(const PoolPlan& plan);
+std::string pcp_conf_path(const PoolPlan& plan);
+std::string pool_passwd_path(const PoolPlan& plan);
+std::string pool_key_path(const PoolPlan& plan);
+
+}  // namespace pgguard::pgpool

@@ -1,0 +1,160 @@
+#include "pgpool/pool_node.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <tuple>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/strings.hpp"
+#include "common/unique_fd.hpp"
+#include "node/service_process.hpp"
+#include "node/setup_apply.hpp"
+#include "pgpool/pool_crypto.hpp"
+#include "pgpool/pool_files.hpp"
+#include "sandbox/account_files.hpp"
+#include "sandbox/profile_template.hpp"
+
+namespace pgguard::pgpool {
+
+namespace {
+
+// The launcher keeps only what the profile names; this is what it itself needs.
+const std::vector<std::string> kEnvironment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+
+std::string launcher(const PoolPlan& plan) {
+  return plan.paths.pgguard + "/bin/pgguard-launch";
+}
+
+std::map<std::string, std::string> profile_values(const PoolPlan& plan) {
+  std::vector<std::string> connect_ports;
+  for (const auto& backend : plan.backends) {
+    connect_ports.push_back(std::to_string(backend.port));
+  }
+  std::map<std::string, std::string> values = {{"USER", plan.user},
+                                               {"GROUP", plan.user},
+                                               {"RUN_DIR", plan.paths.state},
+                                               {"SOCKET_DIR", plan.paths.runtime},
+                                               {"LOG_DIR", plan.paths.logs},
+                                               {"CONF_DIR", plan.paths.config},
+                                               {"PGPOOL_DIR", plan.paths.pgpool_bin},
+                                               {"POSTGRES_DIR", plan.paths.postgres_dir},
+                                               {"PGGUARD_DIR", plan.paths.pgguard},
+                                               {"PORT", std::to_string(plan.port)},
+                                               {"PCP_PORT", std::to_string(plan.pcp_port)}};
+  if (plan.watchdog) {
+    // The other nodes' watchdog and pgpool ports.
+    connect_ports.push_back(std::to_string(plan.watchdog->port));
+    connect_ports.push_back(std::to_string(plan.port));
+    values["WD_PORT"] = std::to_string(plan.watchdog->port);
+  }
+  std::sort(connect_ports.begin(), connect_ports.end());
+  connect_ports.erase(std::unique(connect_ports.begin(), connect_ports.end()), connect_ports.end());
+  values["CONNECT_PORTS"] = join(connect_ports, ",");
+  return values;
+}
+
+// The key pool_passwd is encrypted with: made once, then kept, so that an unchanged password
+// list leaves pool_passwd unchanged. Readable by pgpool alone (pgpool refuses a key file others
+// can read).
+std::string pool_key(const PoolPlan& plan, std::vector<std::string>& written) {
+  const std::string path = pool_key_path(plan);
+  std::string key;
+  try {
+    key = std::string(trim(read_regular_file(path)));
+  } catch (const SystemError& error) {
+    if (error.errno_value() != ENOENT) {
+      throw;
+    }
+  }
+  if (key.size() < 32 || key.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    key = random_hex_key(32);
+    written.push_back("made a new pool_passwd key " + path);
+  }
+  if (node::install_content(path, key + "\n", node::Ownership{plan.user, plan.user, 0600}) &&
+      written.empty()) {
+    written.push_back("wrote " + path);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string pgpool_profile_path(const PoolPlan& plan) {
+  return plan.paths.config + "/pgpool.profile";
+}
+std::string pgpool_pid_path(const PoolPlan& plan) {
+  return plan.paths.runtime + "/pgpool.pid";
+}
+
+std::vector<std::string> write_pool_files(const PoolPlan& plan) {
+  std::vector<std::string> written;
+  const std::string key = pool_key(plan, written);
+  const auto values = profile_values(plan);
+  const std::string template_path = plan.paths.pgguard + "/share/pgguard/profiles/" +
+                                    (plan.watchdog ? "pgpool-watchdog.conf.in" : "pgpool.conf.in");
+  // Read by pgpool (group), written by root only; the profile is read by the launcher (root).
+  const node::Ownership readable{"root", plan.user, 0640};
+  const std::vector<std::tuple<std::string, std::string, node::Ownership>> files = {
+      {pgpool_conf_path(plan), render_pgpool_conf(plan), readable},
+      {plan.paths.config + "/pgpool_node_id", render_node_id(plan), readable},
+      {pool_hba_conf_path(plan), render_pool_hba_conf(plan), readable},
+      {pcp_conf_path(plan), render_pcp_conf(plan), readable},
+      {pool_passwd_path(plan), render_pool_passwd(plan, key), readable},
+      {pgpool_profile_path(plan),
+       sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
+       node::Ownership{"root", "root", 0600}},
+  };
+  for (const auto& [path, content, ownership] : files) {
+    if (node::install_content(path, content, ownership)) {
+      written.push_back("wrote " + path);
+    }
+  }
+  return written;
+}
+
+void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait) {
+  node::wait_for_isolation(plan.paths.isolation, isolation_wait, "pgpool");
+  if (plan.watchdog) {
+    // pgguard-ping's ICMP datagram socket needs pgpool's group in this range (per network
+    // namespace, lost at reboot: set at every start). Only pgpool's group, nothing wider.
+    const auto user =
+        sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
+    if (!user) {
+      throw Error(ExitCode::system, "account " + plan.user + " does not exist (run pre-start)");
+    }
+    const std::string range =
+        std::to_string(user->primary_gid) + "\t" + std::to_string(user->primary_gid) + "\n";
+    const UniqueFd sysctl(
+        ::open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!sysctl ||
+        ::write(sysctl.get(), range.data(), range.size()) != static_cast<ssize_t>(range.size())) {
+      throw SystemError("cannot set net.ipv4.ping_group_range to pgpool's group", errno);
+    }
+  }
+  // pgpool refuses to start while its own pid file names a live process, which after a crash
+  // may be any process that got the pid since.
+  const std::string own_pid_file = plan.paths.state + "/pgpool-main.pid";
+  if (!node::running_process(own_pid_file, plan.user, "pgpool")) {
+    if (::unlink(own_pid_file.c_str()) != 0 && errno != ENOENT) {
+      throw SystemError("cannot remove the stale " + own_pid_file, errno);
+    }
+  }
+  node::exec_program(node::launcher_argv(launcher(plan), pgpool_profile_path(plan),
+                                         {plan.paths.pgpool_bin + "/pgpool", "-n", "-f",
+                                          pgpool_conf_path(plan), "-F", pcp_conf_path(plan), "-a",
+                                          pool_hba_conf_path(plan), "-k", pool_key_path(plan)},
+                                         pgpool_pid_path(plan)),
+                     kEnvironment);
+}
+
+std::string stop_pgpool(const PoolPlan& plan, std::chrono::seconds grace) {
+  return node::stop_process({pgpool_pid_path(plan), plan.user, "pgpool", SIGINT, grace, SIGQUIT,
+                             "fast shutdown", "immediate shutdown"});
+}
+
+}  // namespace pgguard::pgpool

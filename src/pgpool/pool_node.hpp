@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "pgpool/pool_plan.hpp"
+
+// The I/O half of a pgpool node: generated files, monit's start (isolation gate, then the
+// launcher) and stop. pgpool runs only through pgguard-launch under its profile, as its own
+// account, never as root and never unsandboxed.
+namespace pgguard::pgpool {
+
+// Writes pgpool.conf, pool_hba.conf, pcp.conf, pool_passwd, pgpool_node_id and the launcher
+// profile into paths.config; creates the pool_passwd key once (pgpool.key, 0600 for pgpool)
+// and keeps it. Only what differs is rewritten. Returns one line per file written.
+std::vector<std::string> write_pool_files(const PoolPlan& plan);
+
+std::string pgpool_profile_path(const PoolPlan& plan);
+// The pid file monit watches (the launcher writes it); pgpool's own is pgpool-main.pid.
+std::string pgpool_pid_path(const PoolPlan& plan);
+
+// monit's start: waits (bounded) until the colocated isolation table is in force, lets
+// pgpool's group open ICMP datagram sockets (the watchdog's pings), removes a stale pid file of
+// pgpool's own (pgpool refuses to start over one that names a live process), then replaces
+// this process with the launcher running pgpool in the foreground under its profile.
+[[noreturn]] void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait);
+
+// monit's stop: SIGINT (fast shutdown: pgpool gives the VIP up and ends its sessions) to the
+// pgpool named by the pid file, only if it runs as pgpool's account; SIGQUIT after `grace`.
+std::string stop_pgpool(const PoolPlan& plan, std::chrono::seconds grace);
+
+}  // namespace pgguard::pgpool

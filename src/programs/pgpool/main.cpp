@@ -1,0 +1,162 @@
+// pgguard-pgpool: one pgpool-II node of the release, from its job's config/pool.conf
+// (src/pgpool/pool_plan.hpp): pre-start, monit's start and stop.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/background.hpp"
+#include "common/command_options.hpp"
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+#include "common/output_log.hpp"
+#include "common/program_main.hpp"
+#include "node/setup_apply.hpp"
+#include "node/setup_plan.hpp"
+#include "pgpool/pool_files.hpp"
+#include "pgpool/pool_node.hpp"
+#include "pgpool/pool_plan.hpp"
+
+namespace po = boost::program_options;
+using namespace pgguard;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: pgguard-pgpool <command> --plan FILE [options]
+
+Commands:
+  pre-start [--setup FILE]
+          the job's setup plan first (accounts, directories, TLS files; pgguard-setup apply),
+          then pgpool.conf, pool_hba.conf, pcp.conf, pool_passwd (AES form, under a key made
+          once), pgpool_node_id and the sandbox profile into paths.config. A second run
+          changes nothing. One line per change.
+  start [--setup FILE] [--isolation-wait SECONDS]
+          monit's start program: the setup plan again (after a reboot /var/vcap/sys/run is
+          empty and pre-start does not run), then waits (default 30 s) until the
+          colocated isolation table is in force, then runs pgguard-launch, which execs
+          pgpool under its profile and writes the pid file
+          monit watches; returns 0 once pgpool runs, or the failure's exit status.
+  stop [--grace SECONDS]
+          monit's stop program: fast shutdown (SIGINT) of the pgpool in the pid file, only if it
+          runs as pgpool's account; immediate shutdown after the grace (default 20 s).
+  show --file pgpool.conf|pool_hba.conf
+          print a generated file (touches nothing)
+  check   validate the plan only
+
+Options for every command:
+  --log FILE   append everything printed (and the launcher's and pgpool's output) to FILE
+
+Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 the system refused
+(isolation not in force, the launcher or pgpool failed). Reference: docs/jobs.md
+)";
+
+int run(int argc, char** argv) {
+  po::options_description options;
+  options.add_options()("plan", po::value<std::string>())("setup", po::value<std::string>())(
+      "isolation-wait", po::value<unsigned>())("grace", po::value<unsigned>())(
+      "file", po::value<std::string>())("log", po::value<std::string>())("help,h", "")(
+      "command", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("command", 1);
+  po::variables_map arguments;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
+              arguments);
+  } catch (const po::error& error) {
+    throw Error(ExitCode::bad_input, std::string(error.what()) + " (see --help)");
+  }
+  if (arguments.count("help") != 0) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (arguments.count("command") == 0 || arguments.count("plan") == 0) {
+    throw Error(ExitCode::bad_input,
+                "usage: pgguard-pgpool pre-start|start|stop|show|check --plan FILE (see --help)");
+  }
+  const auto command = arguments["command"].as<std::string>();
+  restrict_option(arguments, command, "setup", {"pre-start", "start"});
+  restrict_option(arguments, command, "isolation-wait", {"start"});
+  restrict_option(arguments, command, "grace", {"stop"});
+  restrict_option(arguments, command, "file", {"show"});
+  if (arguments.count("log") != 0) {
+    append_output_to(arguments["log"].as<std::string>());
+  }
+  const auto plan_path = arguments["plan"].as<std::string>();
+  const auto plan = pgpool::parse_pool_plan(config::ConfigFile::load(plan_path));
+  std::optional<node::SetupPlan> setup;
+  if (arguments.count("setup") != 0) {
+    setup = node::parse_setup_plan(config::ConfigFile::load(arguments["setup"].as<std::string>()));
+  }
+
+  if (command == "check") {
+    std::cout << plan_path << ": ok (" << plan.job << ", node " << plan.node_id << " of "
+              << plan.nodes.size() << ", " << plan.backends.size() << " backends, "
+              << plan.users.size() << " users" << (plan.vip ? ", VIP " + plan.vip->address : "")
+              << ")\n";
+    return 0;
+  }
+  if (command == "show") {
+    const auto file = arguments.count("file") != 0 ? arguments["file"].as<std::string>() : "";
+    if (file == "pgpool.conf") {
+      std::cout << pgpool::render_pgpool_conf(plan);
+    } else if (file == "pool_hba.conf") {
+      std::cout << pgpool::render_pool_hba_conf(plan);
+    } else {
+      throw Error(ExitCode::bad_input, "--file must be pgpool.conf or pool_hba.conf");
+    }
+    return 0;
+  }
+  if (command == "pre-start") {
+    std::vector<std::string> changes;
+    if (setup) {
+      changes = node::apply_setup(*setup).changes;
+    }
+    for (auto& line : pgpool::write_pool_files(plan)) {
+      changes.push_back(std::move(line));
+    }
+    for (const auto& line : changes) {
+      std::cout << line << "\n";
+    }
+    if (changes.empty()) {
+      std::cout << plan.job << ": nothing changed\n";
+    }
+    return 0;
+  }
+  if (command == "start") {
+    if (setup) {
+      // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
+      // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
+      for (const auto& line : node::apply_setup(*setup).changes) {
+        std::cout << line << "\n";
+      }
+      std::cout.flush();
+    }
+    const unsigned wait =
+        arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
+    // Returns to monit once pgpool itself runs (the launcher exec'd it, sandboxed); with the
+    // failure's exit status when the isolation gate or the launcher refuses.
+    continue_in_background(
+        [](pid_t child) {
+          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+          std::string name;
+          return static_cast<bool>(std::getline(comm, name)) && name == "pgpool";
+        },
+        std::chrono::seconds(wait + 30));
+    pgpool::exec_pgpool(plan, std::chrono::seconds(wait));
+  }
+  if (command == "stop") {
+    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 20;
+    std::cout << plan.job << ": " << pgpool::stop_pgpool(plan, std::chrono::seconds(grace)) << "\n";
+    return 0;
+  }
+  throw Error(ExitCode::bad_input,
+              "unknown command '" + command + "': expected pre-start, start, stop, show or check");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_program("pgguard-pgpool", [&] { return run(argc, argv); });
+}
