@@ -1,0 +1,53 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/report.hpp"
+#include "audit/smoke_config.hpp"
+#include "net/address.hpp"
+#include "net/isolation_config.hpp"
+
+// Pure: the sockets that accept traffic on this VM, against the listeners the design names.
+namespace pgguard::audit {
+
+struct ListeningSocket {
+  Protocol protocol = Protocol::tcp;
+  net::Address address;  // IPv4-mapped IPv6 addresses are given as IPv4
+  std::uint16_t port = 0;
+  std::uint64_t inode = 0;
+};
+
+// The listening sockets of one /proc/net table (tcp, tcp6, udp or udp6 of the reader's network
+// namespace): TCP sockets in state LISTEN, and UDP sockets that are not connected (a bound,
+// unconnected UDP socket takes datagrams from anyone). The addresses are decoded as the kernel
+// prints them, each 32-bit word in this host's byte order. Throws Error(system) on a malformed
+// line.
+std::vector<ListeningSocket> parse_proc_net(std::string_view text, Protocol protocol,
+                                            net::Family family);
+
+struct SocketOwner {
+  pid_t pid = 0;
+  std::string comm;
+};
+
+// The listeners this VM may have: the control plane's ports of the isolation config (any
+// address), the role ports of the jobs present on the VM (`job_ports`, any address), and the
+// errand's allowed_listeners.
+std::vector<ListenerRule> allowed_listeners(const SmokeConfig& config,
+                                            const net::IsolationConfig& isolation,
+                                            const std::set<std::string>& present_jobs);
+
+// One row per listening socket: ok when a rule allows it, FAIL naming protocol, address, port
+// and the owning processes otherwise. `owners` maps socket inodes to the processes holding them.
+std::vector<Row> audit_listeners(const std::vector<ListeningSocket>& sockets,
+                                 const std::vector<ListenerRule>& allowed,
+                                 const std::map<std::uint64_t, std::vector<SocketOwner>>& owners);
+
+}  // namespace pgguard::audit
