@@ -51,7 +51,7 @@ RSpec.describe 'package pgguard: packaging', :slow do
                                        chdir: compile_target, unsetenv_others: true)
       expect(status.exitstatus).to eq(0), output.lines.last(30).join
 
-      %w[pgguard-isolate pgguard-launch pgguard-selinux pgguard-garp pgguard-smoke].each do |program|
+      %w[pgguard-isolate pgguard-launch pgguard-selinux pgguard-garp pgguard-smoke pgguard-vip].each do |program|
         path = File.join(install_target, 'bin', program)
         expect(File.executable?(path)).to be(true), "#{program} not installed"
         _, help_status = Open3.capture2e(path, '--help')

@@ -79,18 +79,18 @@ bool address_on_interface(const std::string& interface, const Address& address) 
 
 void announce_address(const AnnounceRequest& request) {
   if (request.address.family() != Family::ipv4) {
-    throw Error(ExitCode::bad_input, "--address " + request.address.to_string() +
+    throw Error(ExitCode::bad_input, "address " + request.address.to_string() +
                                          ": an ARP announcement is for IPv4 addresses only");
   }
   if (request.interface.empty() || request.interface.size() >= IFNAMSIZ) {
-    throw Error(ExitCode::bad_input, "--interface '" + request.interface + "' is not a valid name");
+    throw Error(ExitCode::bad_input, "interface '" + request.interface + "' is not a valid name");
   }
   const unsigned index = ::if_nametoindex(request.interface.c_str());
   if (index == 0) {
-    throw Error(ExitCode::bad_input, "--interface " + request.interface + ": no such interface");
+    throw Error(ExitCode::bad_input, "interface " + request.interface + ": no such interface");
   }
   if (!address_on_interface(request.interface, request.address)) {
-    throw Error(ExitCode::bad_input, "--address " + request.address.to_string() +
+    throw Error(ExitCode::bad_input, "address " + request.address.to_string() +
                                          " is not configured on " + request.interface +
                                          ": refusing to announce an address this host does "
                                          "not hold");
@@ -105,13 +105,13 @@ void announce_address(const AnnounceRequest& request) {
     throw SystemError("SIOCGIFFLAGS " + request.interface, errno);
   }
   if ((interface_request.ifr_flags & IFF_UP) == 0) {
-    throw Error(ExitCode::bad_input, "--interface " + request.interface + " is down");
+    throw Error(ExitCode::bad_input, "interface " + request.interface + " is down");
   }
   if (::ioctl(socket.get(), SIOCGIFHWADDR, &interface_request) != 0) {
     throw SystemError("SIOCGIFHWADDR " + request.interface, errno);
   }
   if (interface_request.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-    throw Error(ExitCode::bad_input, "--interface " + request.interface + " is not Ethernet");
+    throw Error(ExitCode::bad_input, "interface " + request.interface + " is not Ethernet");
   }
   MacAddress mac{};
   std::memcpy(mac.data(), interface_request.ifr_hwaddr.sa_data, mac.size());

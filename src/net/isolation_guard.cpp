@@ -2,63 +2,20 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <initializer_list>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/pid_file.hpp"
-#include "common/unique_fd.hpp"
+#include "common/stop_signals.hpp"
 #include "net/ruleset_events.hpp"
 
 namespace pgguard::net {
 
 namespace {
-
-// The stop signals, blocked and read from a signalfd (RAII: the old mask comes back), so a
-// SIGTERM during an apply waits for the apply's one transaction to finish.
-class StopSignals {
- public:
-  StopSignals(std::initializer_list<int> signals) {
-    sigset_t set;
-    sigemptyset(&set);
-    for (const int signal_number : signals) {
-      sigaddset(&set, signal_number);
-    }
-    if (sigprocmask(SIG_BLOCK, &set, &previous_) != 0) {
-      throw SystemError("cannot block the stop signals", errno);
-    }
-    fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!fd_) {
-      const int error = errno;
-      sigprocmask(SIG_SETMASK, &previous_, nullptr);
-      throw SystemError("cannot open a signalfd for the stop signals", error);
-    }
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  ~StopSignals() { sigprocmask(SIG_SETMASK, &previous_, nullptr); }
-
-  int fd() const { return fd_.get(); }
-
-  // The name of the signal that arrived, or empty.
-  std::string received() const {
-    signalfd_siginfo info{};
-    if (::read(fd_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) {
-      return {};
-    }
-    const char* name = sigabbrev_np(static_cast<int>(info.ssi_signo));
-    return std::string("SIG") + (name != nullptr ? name : "?");
-  }
-
- private:
-  sigset_t previous_{};
-  UniqueFd fd_;
-};
 
 ConfigSource read_once(const std::string& path) {
   // A copy, not the mapping: BOSH rewrites the file on the next deploy, and this process must

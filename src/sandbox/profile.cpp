@@ -29,6 +29,7 @@ std::vector<config::KeyRule> profile_keys() {
       {"capabilities.ambient", repeatable},
       {"seccomp.group", repeatable},
       {"seccomp.allow", repeatable},
+      {"seccomp.socket", repeatable},
       {"seccomp.default_action"},
       {"seccomp.staging"},
       {"landlock.read", repeatable},
@@ -346,6 +347,20 @@ Profile parse_profile(const config::ConfigFile& file) {
     } else if (key == "seccomp.allow") {
       for (const auto& name : list_of(entry)) {
         profile.seccomp.allow.push_back({name, entry.key, entry.where});
+      }
+    } else if (key == "seccomp.socket") {
+      for (const auto& text : list_of(entry)) {
+        std::string why;
+        auto rule = parse_socket_rule(text, why);
+        if (!rule) {
+          bad(entry, why);
+        }
+        for (const auto& earlier : profile.seccomp.sockets) {
+          if (earlier.value.name == rule->name) {
+            bad(entry, "'" + rule->name + "' is listed twice");
+          }
+        }
+        profile.seccomp.sockets.push_back({std::move(*rule), entry.key, entry.where});
       }
     } else if (key == "seccomp.default_action") {
       profile.seccomp.default_action = parse_default_action(entry);

@@ -10,6 +10,7 @@
 
 #include "common/config_file.hpp"
 #include "common/error.hpp"
+#include "sandbox/socket_rules.hpp"
 
 namespace pgguard::sandbox {
 
@@ -44,6 +45,8 @@ enum class SeccompDefault { errno_eperm, kill_process, log };
 struct SeccompSection {
   std::vector<Sourced<std::string>> groups;  // names from the syscall-group table
   std::vector<Sourced<std::string>> allow;   // extra syscall names
+  // socket(2) only for these (socket_rules.hpp); empty: as the groups and allow say.
+  std::vector<Sourced<SocketRule>> sockets;
   SeccompDefault default_action = SeccompDefault::errno_eperm;
   Location default_action_where;  // line 0 when the key is absent
   // `staging = true`: the explicit switch without which default_action = log is refused, so

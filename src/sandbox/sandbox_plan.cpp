@@ -229,6 +229,21 @@ std::string explain_plan(const SandboxPlan& plan) {
   } else {
     out << "  clone:          not allowed; with namespace flags, EPERM\n";
   }
+  if (seccomp.socket_rules.empty()) {
+    out << "  socket:         "
+        << (std::find(seccomp.allowed.begin(), seccomp.allowed.end(), "socket") !=
+                    seccomp.allowed.end()
+                ? "any address family (no [seccomp] socket rule)"
+                : "not allowed")
+        << "\n";
+  } else {
+    std::vector<std::string> names;
+    for (const auto& rule : seccomp.socket_rules) {
+      names.push_back(rule.name);
+    }
+    out << "  socket:         only " << join(names, ", ")
+        << "; any other: " << default_action_text(seccomp.default_action) << "\n";
+  }
   out << "  ENOSYS:         " << join(seccomp.enosys, ", ") << " (glibc falls back to clone)\n";
   out << "  killed (" << seccomp.killed.size() << "):\n    " << wrapped(seccomp.killed, 4) << "\n";
   out << "  policy sha256:  " << seccomp.digest() << "\n\n";

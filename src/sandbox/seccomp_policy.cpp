@@ -207,8 +207,23 @@ SeccompPolicy make_seccomp_policy(const Profile& profile) {
       }
     }
   }
+  if (!profile.seccomp.sockets.empty()) {
+    if (!is_allowed("socket")) {
+      const auto& first = profile.seccomp.sockets.front();
+      throw ConfigError(first.where, first.key,
+                        "restricts socket(2), which no group or allow of this profile allows");
+    }
+    for (const auto& rule : profile.seccomp.sockets) {
+      policy.socket_rules.push_back(rule.value);
+    }
+    std::sort(policy.socket_rules.begin(), policy.socket_rules.end(),
+              [](const SocketRule& a, const SocketRule& b) { return a.name < b.name; });
+  }
   policy.allowed.reserve(allowed.size());
   for (const auto name : allowed) {
+    if (name == "socket" && !policy.socket_rules.empty()) {
+      continue;  // allowed by the rules below only
+    }
     if (name == "clone") {
       policy.clone_without_namespaces = true;
     } else if (std::find(policy.enosys.begin(), policy.enosys.end(), name) == policy.enosys.end()) {
@@ -236,6 +251,9 @@ std::string SeccompPolicy::canonical_text() const {
         .append(") == 0\n");
   }
   text.append("deny clone if arg0 & ").append(std::to_string(kNamespaceCloneFlags)).append("\n");
+  for (const auto& rule : socket_rules) {
+    text.append("allow socket if ").append(socket_rule_condition(rule)).append("\n");
+  }
   for (const auto& name : enosys) {
     text.append("enosys ").append(name).append("\n");
   }
@@ -280,6 +298,23 @@ BpfProgram compile_seccomp(const SeccompPolicy& policy) {
   };
   for (const auto& name : policy.allowed) {
     check(seccomp_rule_add(context.get(), SCMP_ACT_ALLOW, number_of(name), 0), "allow " + name);
+  }
+  if (!policy.socket_rules.empty()) {
+    const int socket = number_of("socket");
+    for (const auto& rule : policy.socket_rules) {
+      std::vector<scmp_arg_cmp> conditions{
+          SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(rule.domain))};
+      if (rule.type) {
+        conditions.push_back(
+            SCMP_A1(SCMP_CMP_MASKED_EQ, kSocketTypeMask, static_cast<scmp_datum_t>(*rule.type)));
+      }
+      if (rule.protocol) {
+        conditions.push_back(SCMP_A2(SCMP_CMP_EQ, static_cast<scmp_datum_t>(*rule.protocol)));
+      }
+      check(seccomp_rule_add_array(context.get(), SCMP_ACT_ALLOW, socket,
+                                   static_cast<unsigned>(conditions.size()), conditions.data()),
+            "allow socket " + rule.name);
+    }
   }
   const int clone = number_of("clone");
   if (policy.clone_without_namespaces) {

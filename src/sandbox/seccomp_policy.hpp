@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sandbox/profile.hpp"
+#include "sandbox/socket_rules.hpp"
 
 namespace pgguard::sandbox {
 
@@ -48,7 +49,10 @@ std::vector<std::string> checked_killed_list(std::span<const std::string_view> n
 // The effective seccomp policy of a profile: groups expanded, sorted, special cases split off.
 struct SeccompPolicy {
   SeccompDefault default_action = SeccompDefault::errno_eperm;
-  std::vector<std::string> allowed;       // allowed unconditionally
+  std::vector<std::string> allowed;  // allowed unconditionally
+  // socket(2) allowed only when one of these matches (then "socket" is not in `allowed`);
+  // sorted by name. Empty: socket(2) is as `allowed` says.
+  std::vector<SocketRule> socket_rules;
   bool clone_without_namespaces = false;  // clone allowed when no namespace flag is set
   std::vector<std::string> killed;        // the whole always-killed list, every name with a number
   std::vector<std::string> enosys{"clone3"};

@@ -54,6 +54,11 @@ labelled /var/vcap/packages/pgpool/bin/pgpool secpg_pgpool_exec_t
 labelled /var/vcap/store/pgpool/pgpool_status secpg_pgpool_data_t
 labelled /var/vcap/data/packages/pgguard/89ab/bin/pgguard-isolate secpg_isolate_exec_t
 labelled /var/vcap/data/packages/pgguard/89ab/bin/pgguard-vip secpg_vip_exec_t
+labelled /var/vcap/data/jobs/pgpool/4567/config/vip.conf secpg_vip_conf_t
+labelled /var/vcap/jobs/pgpool/config/vip.conf secpg_vip_conf_t
+labelled /var/vcap/data/jobs/pgpool/4567/config/pgpool.conf secpg_pgpool_conf_t
+labelled /var/vcap/data/sys/run/pgpool-vip/socket/vip.sock secpg_vip_run_t
+labelled /var/vcap/sys/run/pgpool/pgpool.pid secpg_pgpool_run_t
 labelled /var/vcap/data/packages/pgguard/89ab/bin/pgguard-launch var_t
 labelled /var/vcap/store/other-job/secret var_t
 

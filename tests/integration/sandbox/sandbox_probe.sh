@@ -52,18 +52,29 @@ sb_on_exit "kill $LISTENER"
 # Every profile template, rendered with dirs of its own; the probe dir is added as read-only.
 declare -A PROFILE_USER=([vip-helper]=nobody [support-agent]=nobody)
 declare -A PROFILE_CAPS=([vip-helper]=0000000000003000)  # CAP_NET_ADMIN | CAP_NET_RAW
+# The pgguard package as the templates name it (@PGGUARD_DIR@/bin/pgguard-vip, the VIP
+# broker's program; any file will do for the probe, which runs in its place).
+install -d -m 755 "$SB_WORK/pgguard" "$SB_WORK/pgguard/bin"
+install -m 755 "$PROBE_BIN" "$SB_WORK/pgguard/bin/pgguard-vip"
 render_for_probe() {  # NAME
   local name=$1 dir=$SB_WORK/$1 user=${PROFILE_USER[$1]:-postgres}
   mkdir -p "$dir"/{data,run,log,archive,scratch,conf}
   chown "$user:" "$dir"/{data,run,log,archive,scratch}
   mkdir -p "$dir/sock"
   chown "$user:" "$dir/sock"
+  touch "$dir/conf/vip.conf"
   sb_render "$SB_PROFILES/$name.conf.in" "$dir/profile.conf" USER="$user" \
     GROUP="$(id -gn "$user")" DATA_DIR="$dir/data" SOCKET_DIR="$dir/sock" RUN_DIR="$dir/run" \
     LOG_DIR="$dir/log" ARCHIVE_DIR="$dir/archive" SCRATCH_DIR="$dir/scratch" \
-    CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 WD_PORT=55493 CONNECT_PORTS=55492 NICE=10 ||
+    CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 WD_PORT=55493 CONNECT_PORTS=55492 NICE=10 \
+    PGGUARD_DIR="$SB_WORK/pgguard" VIP_CONFIG="$dir/conf/vip.conf" ||
     return 1
   printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\n' "$PROBE_DIR" >>"$dir/profile.conf"
+  # The VIP broker's profile reads no library and no /proc (its program is a static PIE that
+  # never opens them); the probe is dynamically linked and reads /proc/self/status.
+  if ! grep -q '^read = /usr$' "$dir/profile.conf"; then
+    printf 'read = /usr\nread = /proc\n' >>"$dir/profile.conf"
+  fi
 }
 
 ATTEMPTS=0

@@ -1,6 +1,7 @@
 #include "sandbox/profile.hpp"
 
 #include <sys/capability.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -153,6 +154,41 @@ BOOST_AUTO_TEST_CASE(killed_syscall_cannot_be_allowed) {
   BOOST_TEST(profile_error("user = nobody\n[seccomp]\nallow = read\nallow = ptrace\n") ==
              "test.profile:4: seccomp.allow: 'ptrace' is on the always-killed list and cannot be "
              "allowed");
+}
+
+BOOST_AUTO_TEST_CASE(socket_rules) {
+  const auto profile =
+      profile_from(minimal_profile() +
+                   "socket = AF_UNIX, AF_NETLINK:NETLINK_ROUTE\nsocket = AF_PACKET:SOCK_DGRAM\n");
+  BOOST_REQUIRE(profile.seccomp.sockets.size() == 3U);
+  BOOST_TEST(profile.seccomp.sockets[0].value.name == "AF_UNIX");
+  BOOST_TEST(profile.seccomp.sockets[0].value.domain == AF_UNIX);
+  BOOST_TEST(!profile.seccomp.sockets[0].value.type.has_value());
+  BOOST_TEST(!profile.seccomp.sockets[0].value.protocol.has_value());
+  BOOST_TEST(profile.seccomp.sockets[1].value.name == "AF_NETLINK:NETLINK_ROUTE");
+  BOOST_TEST(profile.seccomp.sockets[1].value.protocol.value_or(-1) == 0);
+  BOOST_TEST(profile.seccomp.sockets[2].value.type.value_or(-1) == SOCK_DGRAM);
+  BOOST_TEST(profile.seccomp.sockets[2].where.line == 5);
+
+  const auto error = [](const std::string& value) {
+    return profile_error(minimal_profile() + "socket = " + value + "\n");
+  };
+  BOOST_TEST(error("AF_BLUETOOTH")
+                 .starts_with("test.profile:4: seccomp.socket: unknown address family "
+                              "'AF_BLUETOOTH' (known: AF_UNIX, "));
+  BOOST_TEST(
+      error("af_unix").starts_with("test.profile:4: seccomp.socket: unknown address family"));
+  BOOST_TEST(
+      error("AF_NETLINK:SOCK_RAW")
+          .starts_with("test.profile:4: seccomp.socket: AF_NETLINK takes a netlink protocol, "
+                       "not 'SOCK_RAW'"));
+  BOOST_TEST(error("AF_INET:NETLINK_ROUTE")
+                 .starts_with("test.profile:4: seccomp.socket: AF_INET takes a socket type, not "
+                              "'NETLINK_ROUTE'"));
+  BOOST_TEST(error("AF_INET:").find("takes a socket type, not ''") != std::string::npos);
+  BOOST_TEST(error("AF_INET:SOCK_DGRAM:0").find("takes a socket type") != std::string::npos);
+  BOOST_TEST(error("AF_UNIX, AF_UNIX") ==
+             "test.profile:4: seccomp.socket: 'AF_UNIX' is listed twice");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_capability_name) {
@@ -313,6 +349,7 @@ std::vector<FieldCase> field_cases() {
       {"capabilities.ambient", "CAP_NET_RAW", "bounding = CAP_NET_RAW\n"},
       {"seccomp.group", "base"},
       {"seccomp.allow", "clone"},
+      {"seccomp.socket", "AF_NETLINK:NETLINK_ROUTE"},
       {"seccomp.default_action", "kill_process"},
       {"seccomp.staging", "true", "default_action = log\n"},
       {"landlock.read", "/var"},

@@ -37,7 +37,8 @@ const std::string vip_profile =
     "ambient = CAP_NET_ADMIN, CAP_NET_RAW\n"
     "[seccomp]\n"
     "group = base\n"
-    "group = vip-helper\n";
+    "group = vip-broker\n"
+    "socket = AF_UNIX, AF_NETLINK:NETLINK_ROUTE, AF_PACKET:SOCK_DGRAM\n";
 
 Identity identity(uid_t uid, gid_t gid, const std::string& user) {
   Identity result;
@@ -168,6 +169,7 @@ BOOST_AUTO_TEST_CASE(explain_names_everything) {
   BOOST_TEST(contains(text, "core       0:0"));
   BOOST_TEST(contains(text, "default action: errno (EPERM)"));
   BOOST_TEST(contains(text, "ENOSYS:         clone3"));
+  BOOST_TEST(contains(text, "socket:         any address family (no [seccomp] socket rule)\n"));
   BOOST_TEST(contains(text, "clone:          allowed without namespace flags"));
   BOOST_TEST(contains(text, "ptrace"));
   BOOST_TEST(contains(text, "kernel ABI 7"));
@@ -178,6 +180,14 @@ BOOST_AUTO_TEST_CASE(explain_names_everything) {
   BOOST_TEST(contains(text, "Overall exposure level: "));
   BOOST_TEST(contains(text, "✗ SELinuxContext="));
   BOOST_TEST(contains(text, "✓ NoNewPrivileges=yes"));
+}
+
+BOOST_AUTO_TEST_CASE(explain_shows_the_socket_rules) {
+  const auto text = explain_plan(plan_of(vip_profile));
+  BOOST_TEST(contains(text,
+                      "socket:         only AF_NETLINK:NETLINK_ROUTE, AF_PACKET:SOCK_DGRAM, "
+                      "AF_UNIX; any other: errno (EPERM)\n"),
+             text);
 }
 
 BOOST_AUTO_TEST_CASE(exposure_reflects_the_profile) {

@@ -1,9 +1,11 @@
 #include "sandbox/seccomp_policy.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <cstdlib>
@@ -217,6 +219,77 @@ BOOST_AUTO_TEST_CASE(namespace_clone_denied_under_every_default) {
   BOOST_TEST(answer(kill_program, "clone", kCloneNewUser) == kEperm);
   BOOST_TEST(answer(kill_program, "clone", kForkFlags) == kKill);  // clone not allowed at all
   BOOST_TEST(answer(kill_program, "clone3") == kEnosys);
+}
+
+// [seccomp] socket: socket(2) only for the listed families, types and netlink protocols; the
+// VIP broker's profile uses it to keep NETLINK_NETFILTER (the firewall) out of reach.
+BOOST_AUTO_TEST_CASE(socket_rules_restrict_the_arguments_of_socket) {
+  const std::string broker =
+      "group = base\nsocket = AF_UNIX, AF_NETLINK:NETLINK_ROUTE, AF_PACKET:SOCK_DGRAM\n";
+  const auto socket_call = [](const BpfProgram& program, std::uint64_t domain, std::uint64_t type,
+                              std::uint64_t protocol) {
+    seccomp_data data = syscall_data(resolve_syscall("socket"), domain);
+    data.args[1] = type;
+    data.args[2] = protocol;
+    return run_seccomp_bpf(program.instructions, data);
+  };
+  constexpr std::uint64_t kCloexec = 02000000;  // SOCK_CLOEXEC
+  constexpr std::uint64_t kNonblock = 04000;    // SOCK_NONBLOCK
+  const auto policy = policy_of(broker);
+  BOOST_TEST(
+      (std::find(policy.allowed.begin(), policy.allowed.end(), "socket") == policy.allowed.end()));
+  BOOST_TEST(policy.socket_rules.size() == 3U);
+  const auto program = compile_seccomp(policy);
+  BOOST_TEST(socket_call(program, AF_UNIX, SOCK_STREAM | kCloexec, 0) == kAllow);
+  BOOST_TEST(socket_call(program, AF_UNIX, SOCK_DGRAM, 0) == kAllow);
+  BOOST_TEST(socket_call(program, AF_NETLINK, SOCK_RAW | kCloexec, 0 /* ROUTE */) == kAllow);
+  BOOST_TEST(socket_call(program, AF_NETLINK, SOCK_RAW | kCloexec, 12 /* NETFILTER */) == kEperm);
+  BOOST_TEST(socket_call(program, AF_NETLINK, SOCK_RAW, 9 /* AUDIT */) == kEperm);
+  BOOST_TEST(socket_call(program, AF_PACKET, SOCK_DGRAM | kCloexec | kNonblock, 0x0608) == kAllow);
+  BOOST_TEST(socket_call(program, AF_PACKET, SOCK_RAW, 0x0300) == kEperm);
+  BOOST_TEST(socket_call(program, AF_INET, SOCK_STREAM, 0) == kEperm);
+  BOOST_TEST(socket_call(program, AF_INET6, SOCK_DGRAM, 0) == kEperm);
+  BOOST_TEST(socket_call(program, 40 /* AF_VSOCK */, SOCK_STREAM, 0) == kEperm);
+  BOOST_TEST(socket_call(program, 38 /* AF_ALG */, 5, 0) == kEperm);
+  // A domain whose low 32 bits match is not the domain.
+  BOOST_TEST(socket_call(program, (1ULL << 32) | AF_UNIX, SOCK_STREAM, 0) == kEperm);
+  BOOST_TEST(answer(program, "read") == kAllow);  // the rest of the policy is untouched
+
+  // Without rules the groups' unconditional allow stands.
+  const auto open_program = compile_seccomp(policy_of("group = base\n"));
+  BOOST_TEST(socket_call(open_program, AF_NETLINK, SOCK_RAW, 12) == kAllow);
+  // Under staging the others are logged, not refused; under kill_process they kill.
+  const auto staging =
+      compile_seccomp(policy_of(broker + "default_action = log\nstaging = true\n"));
+  BOOST_TEST(socket_call(staging, AF_NETLINK, SOCK_RAW, 12) == kLog);
+  BOOST_TEST(socket_call(staging, AF_NETLINK, SOCK_RAW, 0) == kAllow);
+  const auto killing = compile_seccomp(policy_of(broker + "default_action = kill_process\n"));
+  BOOST_TEST(socket_call(killing, AF_NETLINK, SOCK_RAW, 12) == kKill);
+  BOOST_TEST(socket_call(killing, AF_UNIX, SOCK_STREAM, 0) == kAllow);
+}
+
+BOOST_AUTO_TEST_CASE(socket_rules_enter_the_digest_and_need_socket_allowed) {
+  const auto open = policy_of("group = base\n");
+  const auto unix_only = policy_of("group = base\nsocket = AF_UNIX\n");
+  BOOST_TEST(open.digest() != unix_only.digest());
+  BOOST_TEST(unix_only.canonical_text().find("allow socket if arg0 == 1\n") != std::string::npos);
+  BOOST_TEST(open.canonical_text().find("allow socket if") == std::string::npos);
+  const auto netlink =
+      policy_of("group = base\nsocket = AF_NETLINK:NETLINK_ROUTE, AF_INET:SOCK_DGRAM\n");
+  BOOST_TEST(netlink.canonical_text().find("allow socket if arg0 == 2 && (arg1 & 15) == 2\n"
+                                           "allow socket if arg0 == 16 && arg2 == 0\n") !=
+             std::string::npos);
+  // The order in the profile does not change the policy.
+  BOOST_TEST(
+      netlink.digest() ==
+      policy_of("group = base\nsocket = AF_INET:SOCK_DGRAM\nsocket = AF_NETLINK:NETLINK_ROUTE\n")
+          .digest());
+  BOOST_TEST(error_of([&] {
+               make_seccomp_policy(profile_from("user = nobody\n[seccomp]\n" + launcher_allow +
+                                                "socket = AF_UNIX\n"));
+             }) ==
+             "test.profile:4: seccomp.socket: restricts socket(2), which no group or allow of "
+             "this profile allows");
 }
 
 BOOST_AUTO_TEST_CASE(digest_follows_the_effective_policy) {

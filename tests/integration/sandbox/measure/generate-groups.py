@@ -18,7 +18,7 @@ Groups, from the measured sets (M(x) = syscalls of trace x):
   shell-hooks     what the spawned helpers (sh, cp, gzip, rm...) use, plus the spawn calls
   replication     what pg_basebackup and pg_rewind (and the postgres it runs) use beyond base
   pgpool          what the pgpool program uses beyond base, network and IPC
-  vip-helper      what ip addr add/del uses beyond base
+  vip-broker      what the VIP broker (pgguard-vip serve) uses beyond base
   support-agent   what the agent (bash, psql, pg_dump, gzip) uses beyond base and network-client
 Groups may overlap: each stands on its own beside base, the network groups and ipc-sysv.
 The script then checks that each profile's groups cover everything measured for it, and that
@@ -72,7 +72,7 @@ TRACE_PROFILE = {
     "pgpool": "pgpool",
     "pgpool-watchdog-1": "pgpool-watchdog",
     "pgpool-watchdog-2": "pgpool-watchdog",
-    "vip-helper": "vip-helper",
+    "vip-broker": "vip-helper",
     "support-agent": "support-agent",
 }
 # profile -> groups; must match tests/integration/sandbox/profiles/*.conf.in
@@ -85,7 +85,7 @@ PROFILE_GROUPS = {
     "pgpool": ["base", "network-server", "network-client", "ipc-sysv", "shell-hooks", "pgpool"],
     "pgpool-watchdog": ["base", "network-server", "network-client", "ipc-sysv", "shell-hooks",
                         "pgpool", "watchdog"],
-    "vip-helper": ["base", "vip-helper"],
+    "vip-helper": ["base", "vip-broker"],
     "support-agent": ["base", "network-client", "shell-hooks", "support-agent"],
 }
 DESCRIPTIONS = {
@@ -99,7 +99,8 @@ DESCRIPTIONS = {
     "replication": "pg_basebackup and pg_rewind (walsender and walreceiver are in postgres-server)",
     "pgpool": "pgpool-II 4.3 beyond the network and IPC groups (watchdog off)",
     "watchdog": "pgpool-II 4.3's watchdog beyond the pgpool group: cluster, heartbeat, lifecheck",
-    "vip-helper": "netlink for ip addr add/del of the VIP, a packet socket to announce it (ARP)",
+    "vip-broker": "the VIP broker: its unix socket, rtnetlink for the VIP's address, a packet "
+                  "socket to announce it (ARP)",
     "support-agent": "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",
 }
 GROUP_ORDER = list(DESCRIPTIONS)
@@ -114,7 +115,7 @@ DERIVATION = {
     "replication": "M(pg_basebackup) + M(pg_rewind) - base - socket calls",
     "pgpool": "the pgpool program with the watchdog off - base - network - SysV IPC",
     "watchdog": "M(pgpool-watchdog) - base - network groups - ipc-sysv - shell-hooks - pgpool",
-    "vip-helper": "the ip and pgguard-garp programs (as nobody with ambient caps) - base",
+    "vip-broker": "the pgguard-vip program (serve, unprivileged with ambient caps) - base",
     "support-agent": "M(support-agent) - base - network-client",
 }
 
@@ -181,7 +182,7 @@ def main():
             sys.exit(f"missing trace {path}: run run-workloads.sh first")
         for program, calls in parse(path).items():
             if profile == "vip-helper":
-                if program in ("ip", "pgguard-garp"):
+                if program == "pgguard-vip":
                     vip |= calls
                     per_profile[profile] |= calls
                 continue
@@ -205,7 +206,7 @@ def main():
 
     union = set().union(*per_profile.values())
     groups = {}
-    # The VIP helper (ip alone) is too small to define "every process"; it gets base anyway.
+    # The VIP broker is too small to define "every process"; it gets base anyway.
     groups["base"] = set.intersection(
         *(calls for profile, calls in per_profile.items() if profile != "vip-helper")) | VDSO | \
         BASE_EXTRA
@@ -223,7 +224,7 @@ def main():
     groups["pgpool"] = per_program["pgpool"] - base - NET - SYSV
     groups["watchdog"] = per_profile["pgpool-watchdog"] - base - groups["network-server"] - \
         groups["network-client"] - groups["ipc-sysv"] - groups["shell-hooks"] - groups["pgpool"]
-    groups["vip-helper"] = vip - base
+    groups["vip-broker"] = vip - base
     groups["support-agent"] = per_profile["support-agent"] - base - groups["network-client"]
     for name in groups:
         groups[name] -= KILLED
@@ -265,9 +266,10 @@ def write_cpp(output, groups, versions, distinct):
     out.append("//   LISTEN/NOTIFY, archive_command; walsender for pg_basebackup (plain+stream, tar+gzip);")
     out.append("//   streaming standby, promoted; pg_rewind over libpq; pgpool-II (watchdog off,")
     out.append("//   streaming-replication mode, health and sr checks, load balancing, PCP); three pgpool")
-    out.append("//   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); ip addr add/del")
-    out.append("//   and pgguard-garp (the VIP's ARP announcement)")
-    out.append("//   in a network namespace as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running psql and pg_dump | gzip.")
+    out.append("//   nodes with the watchdog (heartbeat, quorum, leader stopped and re-elected); the VIP")
+    out.append("//   broker (pgguard-vip serve: up, announce, down and refused requests) in a network")
+    out.append("//   namespace, unprivileged with ambient CAP_NET_ADMIN + CAP_NET_RAW; a bash agent running")
+    out.append("//   psql and pg_dump | gzip.")
     out.append("// How each group is derived is documented in generate-groups.py. base also holds the vDSO")
     out.append("// calls (clock_gettime, gettimeofday, time, getcpu, clock_getres), which strace cannot see")
     out.append("// but which are real syscalls on clocksources without vDSO support, and mremap (glibc's")

@@ -11,13 +11,15 @@
 #                   streaming-replication and health checks on, PCP queried
 #   pgpool-watchdog-{0,1,2}  three pgpool nodes with the watchdog on (heartbeat, quorum), the
 #                   leader stopped and the other two electing a new one, PCP watchdog info
-#   vip-helper      ip addr add/del and the VIP's ARP announcement (pgguard-garp) in a network
-#                   namespace, as nobody with ambient CAP_NET_ADMIN + CAP_NET_RAW (as the helper runs)
+#   vip-broker      the VIP broker (pgguard-vip serve) in a network namespace, as nobody in
+#                   postgres' group with ambient CAP_NET_ADMIN + CAP_NET_RAW and umask 0117 (as
+#                   the vip-helper profile runs it), serving up, announce, down, a refused
+#                   address, a refused uid, an overlong and a late request, then SIGTERM
 #   support-agent   a metrics/backup agent: bash loop running psql and pg_dump | gzip under nice
 # Clients that are not sandboxed (psql, pgbench) are not traced.
 #
 # Usage (root): run-workloads.sh OUTDIR      then: generate-groups.py OUTDIR
-# env PGGUARD_GARP: the pgguard-garp binary (default: build/src/programs/garp/pgguard-garp)
+# env PGGUARD_VIP: the pgguard-vip binary (default: build/src/programs/vip/pgguard-vip)
 # Everything runs in /tmp/pgguard-sbtest-measure.*, ports 55632-55651, and is stopped at exit.
 set -euo pipefail
 
@@ -30,9 +32,9 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.trace
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-GARP=$(realpath "${PGGUARD_GARP:-$HERE/../../../../build/src/programs/garp/pgguard-garp}")
-[ -x "$GARP" ] || {
-  echo "no pgguard-garp at $GARP: build it first (cmake --build build)" >&2
+VIP=$(realpath "${PGGUARD_VIP:-$HERE/../../../../build/src/programs/vip/pgguard-vip}")
+[ -x "$VIP" ] || {
+  echo "no pgguard-vip at $VIP: build it first (cmake --build build)" >&2
   exit 1
 }
 # shellcheck source=../lib/pg.sh
@@ -221,18 +223,50 @@ sb_wrap support-agent /bin/bash "$SB_WORK/agent/agent.sh"
 sb_stop_postgres "$SB_WORK/dataB"
 wait
 
-echo "== VIP helper: ip link/addr in netns $NETNS"
+echo "== VIP broker: pgguard-vip serve in netns $NETNS"
 ip netns add "$NETNS"
 ip netns exec "$NETNS" ip link add pgv-vip0 type veth peer name pgv-vip1
 ip netns exec "$NETNS" ip link set lo up
 ip netns exec "$NETNS" ip link set pgv-vip0 up
-# As the helper runs: an unprivileged user holding CAP_NET_ADMIN + CAP_NET_RAW as ambient
-# capabilities (ip then checks its capabilities with capget, which root never does).
-ip netns exec "$NETNS" env -i PATH=/usr/sbin:/usr/bin:/bin strace -f -qq -o "$OUT/vip-helper.trace" \
-  setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_admin,+net_raw \
-  --ambient-caps=+net_admin,+net_raw /bin/sh -c 'ip addr add 198.18.0.10/24 dev pgv-vip0 label pgv-vip0:0 && ip -4 addr show dev pgv-vip0 &&
-    "$0" --interface pgv-vip0 --address 198.18.0.10 --count 2 && ip addr del 198.18.0.10/24 dev pgv-vip0' \
-  "$GARP" >/dev/null
+ip netns exec "$NETNS" ip link set pgv-vip1 up
+install -d -o nobody -g postgres -m 750 "$SB_WORK/vip-run"
+# The broker binary where both users can execute it (the build tree may not be).
+install -m 755 "$VIP" "$SB_WORK/pgguard-vip"
+printf 'address = 198.18.0.10/24\ninterface = pgv-vip0\nsocket = %s\nclient = postgres\n' \
+  "$SB_WORK/vip-run/vip.sock" >"$SB_WORK/vip.conf"
+# As the vip-helper profile runs it: an unprivileged user (here nobody, in the client's group)
+# holding CAP_NET_ADMIN + CAP_NET_RAW as ambient capabilities, umask 0117.
+ip netns exec "$NETNS" env -i PATH=/usr/sbin:/usr/bin:/bin strace -f -qq -o "$OUT/vip-broker.trace" \
+  setpriv --reuid=nobody --regid=postgres --clear-groups --inh-caps=+net_admin,+net_raw \
+  --ambient-caps=+net_admin,+net_raw /bin/sh -c 'umask 0117 && exec "$0" serve --config "$1"' \
+  "$SB_WORK/pgguard-vip" "$SB_WORK/vip.conf" 2>"$SB_WORK/vip-broker.log" &
+TRACER=$!  # ip netns exec, env and strace exec in place: strace's pid; the broker is its child
+for _ in $(seq 100); do [ -S "$SB_WORK/vip-run/vip.sock" ] && break; sleep 0.1; done
+vip_client() {  # USER REQUEST ADDRESS
+  ip netns exec "$NETNS" setpriv --reuid="$1" --regid=postgres --clear-groups \
+    "$SB_WORK/pgguard-vip" --socket "$SB_WORK/vip-run/vip.sock" "$2" "$3" || true
+}
+vip_client postgres up 198.18.0.10
+vip_client postgres up 198.18.0.10
+vip_client postgres announce 198.18.0.10
+vip_client postgres up 198.18.0.11
+vip_client daemon up 198.18.0.10
+ip netns exec "$NETNS" setpriv --reuid=postgres --regid=postgres --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+overlong = socket.socket(socket.AF_UNIX)
+overlong.connect(sys.argv[1])
+overlong.sendall(b"x" * 100)
+overlong.recv(200)
+late = socket.socket(socket.AF_UNIX)
+late.connect(sys.argv[1])
+time.sleep(2.5)
+late.recv(200)
+' "$SB_WORK/vip-run/vip.sock"
+vip_client postgres down 198.18.0.10
+vip_client postgres down 198.18.0.10
+kill -TERM "$(pgrep -P "$TRACER")"
+wait "$TRACER"
+cat "$SB_WORK/vip-broker.log"
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
