@@ -3,6 +3,7 @@
 require 'open3'
 require 'rbconfig'
 require 'tmpdir'
+require 'yaml'
 
 # tests/lint/monit525.rb checks monit files against monit 5.2.5's grammar (the stemcells' monit).
 # Every case below was checked against 5.2.5's lexer and grammar, not against a newer monit.
@@ -249,10 +250,25 @@ RSpec.describe 'monit 5.2.5 checker (tests/lint/monit525.rb)' do
       end
     end
 
-    it 'contain no ERB (this spec checks monit files as they are and does not render templates yet)' do
-      expect(templated.map(&relative)).to be_empty,
-                                          'render these with their job spec defaults, then check them: ' \
-                                          "#{templated.map(&relative).join(', ')}"
+    # A templated monit file is rendered as the agent renders it (the job spec's defaults, plus
+    # the property sets that switch its ERB branches), and each rendering is checked.
+    renderings = {
+      'jobs/pgpool/monit' => { 'without a VIP' => {}, 'with a VIP' => { 'pgpool' => { 'vip' => '198.18.1.20' } } }
+    }
+
+    it 'are rendered here with every property set that changes them' do
+      expect(templated.map(&relative)).to match_array(renderings.keys)
+    end
+
+    templated.each do |path|
+      job_dir = File.dirname(path)
+      renderings.fetch(relative.call(path), {}).each do |label, properties|
+        it "#{relative.call(path)} #{label} is accepted by monit 5.2.5, without warnings" do
+          spec_hash = YAML.load_file(File.join(job_dir, 'spec'))
+          text = Bosh::Template::Test::Template.new(spec_hash, path).render(properties)
+          expect(check(text)).to eq([0, ''])
+        end
+      end
     end
   end
 end

@@ -62,9 +62,21 @@ std::string endpoint_text(const net::Address& address, std::uint16_t port) {
              : address.to_string() + ":" + std::to_string(port);
 }
 
-bool allows(const ListenerRule& rule, const ListeningSocket& socket) {
-  return rule.protocol == socket.protocol && rule.port == socket.port &&
-         (!rule.address || *rule.address == socket.address);
+bool allows(const ListenerRule& rule, const ListeningSocket& socket,
+            const std::vector<SocketOwner>* owners) {
+  const bool port_matches = rule.port_last == 0
+                                ? rule.port == socket.port
+                                : socket.port >= rule.port && socket.port <= rule.port_last;
+  if (rule.protocol != socket.protocol || !port_matches ||
+      (rule.address && *rule.address != socket.address)) {
+    return false;
+  }
+  if (rule.owner_comm.empty()) {
+    return true;
+  }
+  return owners != nullptr && !owners->empty() &&
+         std::all_of(owners->begin(), owners->end(),
+                     [&rule](const SocketOwner& owner) { return owner.comm == rule.owner_comm; });
 }
 
 std::uint16_t role_port(const net::RolePorts& ports, const std::string& name) {
@@ -130,19 +142,30 @@ std::vector<ListeningSocket> parse_proc_net(std::string_view text, Protocol prot
 
 std::vector<ListenerRule> allowed_listeners(const SmokeConfig& config,
                                             const net::IsolationConfig& isolation,
-                                            const std::set<std::string>& present_jobs) {
+                                            const std::set<std::string>& present_jobs,
+                                            EphemeralPorts ephemeral) {
   std::vector<ListenerRule> rules;
   for (const auto port : isolation.control_tcp_ports) {
-    rules.push_back({Protocol::tcp, std::nullopt, port, "isolation control.tcp_port"});
+    rules.push_back({Protocol::tcp, std::nullopt, port, "isolation control.tcp_port", 0, {}});
   }
   for (const auto port : isolation.control_udp_ports) {
-    rules.push_back({Protocol::udp, std::nullopt, port, "isolation control.udp_port"});
+    rules.push_back({Protocol::udp, std::nullopt, port, "isolation control.udp_port", 0, {}});
   }
   for (const auto& job_port : config.job_ports) {
     if (present_jobs.count(job_port.job) != 0) {
-      rules.push_back({job_port.protocol, std::nullopt, role_port(isolation.ports, job_port.port),
-                       "isolation ports." + job_port.port + " (" + job_port.job + ")"});
+      rules.push_back({job_port.protocol,
+                       std::nullopt,
+                       role_port(isolation.ports, job_port.port),
+                       "isolation ports." + job_port.port + " (" + job_port.job + ")",
+                       0,
+                       {}});
     }
+  }
+  if (present_jobs.count("pgpool") != 0) {
+    rules.push_back({Protocol::udp, std::nullopt, ephemeral.first,
+                     "pgpool's heartbeat senders (a kernel-chosen source port; the isolation "
+                     "table admits UDP from peers only to ports.heartbeat)",
+                     ephemeral.last, "pgpool"});
   }
   rules.insert(rules.end(), config.allowed.begin(), config.allowed.end());
   return rules;
@@ -166,8 +189,10 @@ std::vector<Row> audit_listeners(const std::vector<ListeningSocket>& sockets,
             std::string(protocol_name(socket.protocol)) + " " +
                 endpoint_text(socket.address, socket.port) + ", " + owner,
             "", "", false};
-    const auto rule = std::find_if(allowed.begin(), allowed.end(),
-                                   [&](const ListenerRule& r) { return allows(r, socket); });
+    const std::vector<SocketOwner>* holders = found != owners.end() ? &found->second : nullptr;
+    const auto rule = std::find_if(allowed.begin(), allowed.end(), [&](const ListenerRule& r) {
+      return allows(r, socket, holders);
+    });
     if (rule != allowed.end()) {
       row.expected = "allowed: " + rule->reason;
       row.found = "listening";

@@ -37,15 +37,27 @@ struct SocketOwner {
   std::string comm;
 };
 
+// The kernel's range of source ports it picks for an unbound socket
+// (net.ipv4.ip_local_port_range).
+struct EphemeralPorts {
+  std::uint16_t first = 32768;
+  std::uint16_t last = 60999;
+};
+
 // The listeners this VM may have: the control plane's ports of the isolation config (any
 // address), the role ports of the jobs present on the VM (`job_ports`, any address), and the
-// errand's allowed_listeners.
+// errand's allowed_listeners. Where the pgpool job is, also pgpool's watchdog heartbeat
+// senders: unconnected UDP sockets held by pgpool on a port from `ephemeral` (the kernel bound
+// them at their first send; the isolation table admits UDP from peers only to the heartbeat
+// port, so nothing reaches them from outside).
 std::vector<ListenerRule> allowed_listeners(const SmokeConfig& config,
                                             const net::IsolationConfig& isolation,
-                                            const std::set<std::string>& present_jobs);
+                                            const std::set<std::string>& present_jobs,
+                                            EphemeralPorts ephemeral = {});
 
-// One row per listening socket: ok when a rule allows it, FAIL naming protocol, address, port
-// and the owning processes otherwise. `owners` maps socket inodes to the processes holding them.
+// One row per listening socket: ok when a rule allows it (a rule with an owner_comm only when
+// every process holding the socket has that comm), FAIL naming protocol, address, port and the
+// owning processes otherwise. `owners` maps socket inodes to the processes holding them.
 std::vector<Row> audit_listeners(const std::vector<ListeningSocket>& sockets,
                                  const std::vector<ListenerRule>& allowed,
                                  const std::map<std::uint64_t, std::vector<SocketOwner>>& owners);

@@ -199,6 +199,27 @@ std::vector<ListeningSocket> listening_sockets() {
   return sockets;
 }
 
+EphemeralPorts ephemeral_ports() {
+  EphemeralPorts ports;
+  const auto text = read_if_exists("/proc/sys/net/ipv4/ip_local_port_range");
+  if (!text) {
+    return ports;
+  }
+  const auto fields = split(*text, " \t\n");
+  unsigned first = 0;
+  unsigned last = 0;
+  if (fields.size() == 2 &&
+      std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), first).ec ==
+          std::errc{} &&
+      std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), last).ec ==
+          std::errc{} &&
+      first > 0 && first <= last && last <= 65535) {
+    ports.first = static_cast<std::uint16_t>(first);
+    ports.last = static_cast<std::uint16_t>(last);
+  }
+  return ports;
+}
+
 HostConfinement read_host_confinement() {
   HostConfinement host;
   host.landlock_abi = sandbox::landlock_abi();

@@ -39,6 +39,9 @@ std::map<std::uint64_t, std::vector<SocketOwner>> socket_owners(
 // table the kernel does not have (no IPv6) is skipped.
 std::vector<ListeningSocket> listening_sockets();
 
+// net.ipv4.ip_local_port_range of this network namespace; the kernel's default when unreadable.
+EphemeralPorts ephemeral_ports();
+
 // SELinux state, the release module's types known to the kernel (the check pgguard-selinux
 // load makes after loading), the Landlock ABI.
 HostConfinement read_host_confinement();

@@ -191,7 +191,8 @@ AuditOutcome run_audit(const SmokeConfig& config) {
   for (const auto& socket : sockets) {
     inodes.insert(socket.inode);
   }
-  const auto rules = allowed_listeners(config, isolation.value_or(net::IsolationConfig{}), present);
+  const auto rules = allowed_listeners(config, isolation.value_or(net::IsolationConfig{}), present,
+                                       ephemeral_ports());
   for (auto& row : audit_listeners(sockets, rules, socket_owners(inodes))) {
     outcome.rows.push_back(std::move(row));
   }

@@ -37,6 +37,10 @@ struct ListenerRule {
   std::optional<net::Address> address;
   std::uint16_t port = 0;
   std::string reason;  // shown in the table: "isolation ports.postgres (pg-master)"
+  // A range of ports instead of one (port..port_last), for sockets held only by processes
+  // named owner_comm: UDP senders whose source port the kernel chose.
+  std::uint16_t port_last = 0;
+  std::string owner_comm;
 };
 
 // A role port of the isolation config ([ports] key) that a job's process listens on.

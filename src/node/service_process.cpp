@@ -171,7 +171,7 @@ std::string stop_process(const StopRequest& request) {
   ::kill(*pid, request.escalation);
   if (wait_gone(*pid, 10s)) {
     forget();
-    return "stopped pid " + pid_text + " with an " + request.escalation_meaning + " after " +
+    return "stopped pid " + pid_text + " by " + request.escalation_meaning + " after " +
            std::to_string(request.grace.count()) + " s";
   }
   throw Error(ExitCode::system, "pid " + pid_text + " survived its " + request.signal_meaning +

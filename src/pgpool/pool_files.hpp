@@ -27,6 +27,13 @@ std::string render_pcp_conf(const PoolPlan& plan);
 // Pure. pool_passwd: every user's password in AES form under `key`.
 std::string render_pool_passwd(const PoolPlan& plan, std::string_view key);
 
+// Pure. The VIP broker's configuration (pgguard-vip serve --config): the VIP with its prefix,
+// the interface, the socket, pgpool's account as the one client. Empty without a VIP.
+std::string render_vip_broker_conf(const PoolPlan& plan);
+// The broker's socket: in a directory of its own below vip.runtime, which holds the pid file
+// root writes (the broker may write the socket directory, never the file monit trusts).
+std::string vip_socket_path(const PoolPlan& plan);
+
 // Pure. pgpool_node_id.
 std::string render_node_id(const PoolPlan& plan);
 
@@ -37,5 +44,6 @@ std::string pool_hba_conf_path(const PoolPlan& plan);
 std::string pcp_conf_path(const PoolPlan& plan);
 std::string pool_passwd_path(const PoolPlan& plan);
 std::string pool_key_path(const PoolPlan& plan);
+std::string vip_broker_conf_path(const PoolPlan& plan);
 
 }  // namespace pgguard::pgpool

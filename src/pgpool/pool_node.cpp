@@ -90,16 +90,23 @@ std::string pgpool_profile_path(const PoolPlan& plan) {
 std::string pgpool_pid_path(const PoolPlan& plan) {
   return plan.paths.runtime + "/pgpool.pid";
 }
+std::string vip_broker_profile_path(const PoolPlan& plan) {
+  return plan.paths.config + "/vip-helper.profile";
+}
+std::string vip_broker_pid_path(const PoolPlan& plan) {
+  return plan.vip->runtime + "/broker.pid";
+}
 
 std::vector<std::string> write_pool_files(const PoolPlan& plan) {
   std::vector<std::string> written;
   const std::string key = pool_key(plan, written);
   const auto values = profile_values(plan);
-  const std::string template_path = plan.paths.pgguard + "/share/pgguard/profiles/" +
-                                    (plan.watchdog ? "pgpool-watchdog.conf.in" : "pgpool.conf.in");
+  const std::string profiles = plan.paths.pgguard + "/share/pgguard/profiles/";
+  const std::string template_path =
+      profiles + (plan.watchdog ? "pgpool-watchdog.conf.in" : "pgpool.conf.in");
   // Read by pgpool (group), written by root only; the profile is read by the launcher (root).
   const node::Ownership readable{"root", plan.user, 0640};
-  const std::vector<std::tuple<std::string, std::string, node::Ownership>> files = {
+  std::vector<std::tuple<std::string, std::string, node::Ownership>> files = {
       {pgpool_conf_path(plan), render_pgpool_conf(plan), readable},
       {plan.paths.config + "/pgpool_node_id", render_node_id(plan), readable},
       {pool_hba_conf_path(plan), render_pool_hba_conf(plan), readable},
@@ -109,12 +116,49 @@ std::vector<std::string> write_pool_files(const PoolPlan& plan) {
        sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
        node::Ownership{"root", "root", 0600}},
   };
+  if (plan.vip) {
+    // The broker runs as its own account in pgpool's group: the socket it creates (0660) then
+    // reaches pgpool and nobody else.
+    const std::map<std::string, std::string> broker_values = {
+        {"USER", plan.vip->broker_user},
+        {"GROUP", plan.user},
+        {"RUN_DIR", plan.vip->runtime + "/socket"},
+        {"PGGUARD_DIR", plan.paths.pgguard},
+        {"VIP_CONFIG", vip_broker_conf_path(plan)}};
+    const std::string broker_template = profiles + "vip-helper.conf.in";
+    // Read by the broker through the group it runs with (pgpool's); it holds no secret.
+    files.emplace_back(vip_broker_conf_path(plan), render_vip_broker_conf(plan),
+                       node::Ownership{"root", plan.user, 0640});
+    files.emplace_back(vip_broker_profile_path(plan),
+                       sandbox::instantiate_profile(read_regular_file(broker_template),
+                                                    broker_template, broker_values),
+                       node::Ownership{"root", "root", 0600});
+  }
   for (const auto& [path, content, ownership] : files) {
     if (node::install_content(path, content, ownership)) {
       written.push_back("wrote " + path);
     }
   }
   return written;
+}
+
+void exec_vip_broker(const PoolPlan& plan) {
+  if (!plan.vip) {
+    throw Error(ExitCode::bad_input, "the plan has no VIP: there is no broker to start");
+  }
+  node::exec_program(node::launcher_argv(launcher(plan), vip_broker_profile_path(plan),
+                                         {plan.paths.pgguard + "/bin/pgguard-vip", "serve",
+                                          "--config", vip_broker_conf_path(plan)},
+                                         vip_broker_pid_path(plan)),
+                     kEnvironment);
+}
+
+std::string stop_vip_broker(const PoolPlan& plan, std::chrono::seconds grace) {
+  if (!plan.vip) {
+    return "no VIP, no broker";
+  }
+  return node::stop_process({vip_broker_pid_path(plan), plan.vip->broker_user, "pgguard-vip",
+                             SIGTERM, grace, SIGKILL, "stop", "kill"});
 }
 
 void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait) {

@@ -17,6 +17,8 @@ namespace pgguard::pgpool {
 std::vector<std::string> write_pool_files(const PoolPlan& plan);
 
 std::string pgpool_profile_path(const PoolPlan& plan);
+std::string vip_broker_profile_path(const PoolPlan& plan);
+std::string vip_broker_pid_path(const PoolPlan& plan);
 // The pid file monit watches (the launcher writes it); pgpool's own is pgpool-main.pid.
 std::string pgpool_pid_path(const PoolPlan& plan);
 
@@ -25,6 +27,16 @@ std::string pgpool_pid_path(const PoolPlan& plan);
 // pgpool's own (pgpool refuses to start over one that names a live process), then replaces
 // this process with the launcher running pgpool in the foreground under its profile.
 [[noreturn]] void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait);
+
+// monit's start of the VIP broker (only with a VIP): replaces this process with the launcher
+// running `pgguard-vip serve` under the vip-helper profile, as the broker's account, with the
+// pid file monit watches. Throws Error(bad_input) without a VIP.
+[[noreturn]] void exec_vip_broker(const PoolPlan& plan);
+
+// monit's stop of the VIP broker: SIGTERM (it finishes the request in hand and removes its
+// socket; the VIP stays where it is: pgpool's if_down_cmd decides) to the broker the pid file
+// names, only if it is pgguard-vip of the broker's account; SIGKILL after `grace`.
+std::string stop_vip_broker(const PoolPlan& plan, std::chrono::seconds grace);
 
 // monit's stop: SIGINT (fast shutdown: pgpool gives the VIP up and ends its sessions) to the
 // pgpool named by the pid file, only if it runs as pgpool's account; SIGQUIT after `grace`.

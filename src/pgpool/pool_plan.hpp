@@ -64,7 +64,7 @@ struct Vip {
   int prefix = 32;
   std::string interface;
   std::string broker_user;  // the broker's account: holds CAP_NET_ADMIN + CAP_NET_RAW, nothing else
-  std::string runtime;      // the broker's directory: its socket and pid file
+  std::string runtime;      // the broker's directory: its pid file (root's) and socket/ (its own)
 };
 
 struct PoolPlan {

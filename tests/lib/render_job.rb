@@ -52,10 +52,13 @@ rescue StandardError => e
   abort "render_job: #{job_name}/#{destination}: #{e.message}"
 end
 
-monit = File.read(File.join(job_dir, 'monit'))
-# The agent renders the monit file as ERB too; the Test API has no template for it. No job uses
-# ERB there yet: refuse one that does rather than install it unrendered.
-abort "render_job: #{job_name}/monit uses ERB, which this renderer does not render yet" if monit.include?('<%')
+# The agent renders the monit file as ERB too, with the same properties, links and spec.
+begin
+  monit = Bosh::Template::Test::Template.new(YAML.load_file(File.join(job_dir, 'spec')), File.join(job_dir, 'monit'))
+                                        .render(input['properties'] || {}, spec: instance_spec, consumes: links)
+rescue StandardError => e
+  abort "render_job: #{job_name}/monit: #{e.message}"
+end
 
 FileUtils.mkdir_p(out_dir)
 rendered.each do |destination, text|

@@ -38,12 +38,16 @@ RSpec.describe 'pgpool job: lifecycle, setup plan, TLS and monit' do
   end
 
   describe 'monit' do
-    let(:monit) { File.read(File.join(job_dir, 'monit')) }
+    def monit(props = {})
+      Bosh::Template::Test::Template.new(YAML.load_file(File.join(job_dir, 'spec')), File.join(job_dir, 'monit'))
+                                    .render(props)
+    end
 
     it 'watches pgpool by the pid file the launcher writes, after the isolation guard, in group vcap' do
       expect(monit).to include("check process pgpool\n  with pidfile /var/vcap/sys/run/pgpool/pgpool.pid\n")
       expect(monit).to match(/^  depends on isolation$/)
       expect(monit).to match(/^  group vcap$/)
+      expect(monit).not_to include('pgpool-vip')
     end
 
     it 'starts (re-applying the setup plan, for reboots) and stops through pgguard-pgpool' do
@@ -52,5 +56,21 @@ RSpec.describe 'pgpool job: lifecycle, setup plan, TLS and monit' do
       expect(monit).to include(%(start program "/var/vcap/packages/pgguard/bin/pgguard-pgpool start #{setup} #{plan}"))
       expect(monit).to include(%(stop program "/var/vcap/packages/pgguard/bin/pgguard-pgpool stop #{plan}"))
     end
+
+    it 'with a VIP, runs the VIP broker first and pgpool after it' do
+      text = monit('pgpool' => { 'vip' => '198.18.1.20' })
+      expect(text).to match(/^  depends on isolation, pgpool-vip$/)
+      expect(text).to include("check process pgpool-vip\n  with pidfile /var/vcap/sys/run/pgpool-vip/broker.pid\n")
+      expect(text).to include('pgguard-pgpool start-vip --setup /var/vcap/jobs/pgpool/config/setup.conf')
+      expect(text).to include('pgguard-pgpool stop-vip --plan /var/vcap/jobs/pgpool/config/pool.conf')
+    end
+  end
+
+  it 'with a VIP, gives the broker an account of its own and a socket directory pgpool may enter' do
+    text = job.template('config/setup.conf').render(properties.merge('pgpool' => properties['pgpool'].merge('vip' => '198.18.1.20')))
+    expect(text).to include("account = pgpool-vip\n")
+    expect(text).to include("directory = /var/vcap/sys/run/pgpool-vip 0755 root root\n")
+    expect(text).to include("directory = /var/vcap/sys/run/pgpool-vip/socket 0750 pgpool-vip pgpool\n")
+    expect(job.template('config/setup.conf').render(properties)).not_to include('pgpool-vip')
   end
 end

@@ -68,7 +68,33 @@ RSpec.describe 'pgpool job: config/pool.conf' do
     expect(output).not_to include('backend = 198.18.1.12')
   end
 
+  it 'with a VIP, hands it to the broker of its own account' do
+    output = render(with('pgpool.vip', '198.18.1.20'))
+    expect(output).to include("[vip]\naddress = 198.18.1.20/32\ninterface = eth0\nbroker_user = pgpool-vip\n" \
+                              "runtime = /var/vcap/sys/run/pgpool-vip\n")
+    expect(render).not_to include('[vip]')
+  end
+
   describe 'refuses at render time' do
+    it 'a VIP with one pgpool node' do
+      one = [master_link, Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.14'))]
+      single = Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-0', index: 0, ip: '198.18.1.14')
+      expect { render(with('pgpool.vip', '198.18.1.20'), consumes: one, spec: single) }
+        .to raise_error(/pgpool.vip needs three pgpool nodes/)
+    end
+
+    it 'an IPv6 VIP, a VIP that is a node, a bad prefix or interface' do
+      expect { render(with('pgpool.vip', '2001:db8::20')) }.to raise_error(/pgpool.vip '2001:db8::20' is not IPv4/)
+      expect { render(with('pgpool.vip', '198.18.1.13')) }.to raise_error(/is the address of a pgpool VM/)
+      expect { render(with('pgpool.vip', 'vip.example')) }.to raise_error(/pgpool.vip 'vip.example' is not an IP address/)
+      with_vip = with('pgpool.vip', '198.18.1.20')
+      with_vip['pgpool']['vip_prefix'] = 33
+      expect { render(with_vip) }.to raise_error(/pgpool.vip_prefix '33' must be a whole number from 8 to 32/)
+      with_vip['pgpool']['vip_prefix'] = 24
+      with_vip['pgpool']['vip_interface'] = 'eth0; reboot'
+      expect { render(with_vip) }.to raise_error(/pgpool.vip_interface 'eth0; reboot' is not a network interface name/)
+    end
+
     it 'two pgpool instances' do
       two = [master_link, Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.13', '198.18.1.14'))]
       expect { render(consumes: two) }.to raise_error(/pgpool: link 'pgpool' has 2 instances: run 1 pgpool, or 3/)
@@ -123,5 +149,9 @@ RSpec.describe 'pgpool job: config/pool.conf' do
     expect(errors).to eq('')
     expect(status.exitstatus).to eq(0)
     expect(output).to include('ok (pgpool, node 1 of 3, 2 backends, 2 users)')
+    output, errors, status = run_helper_on('pgguard-pgpool', render(with('pgpool.vip', '198.18.1.20')), 'pool.conf',
+                                           'check', '--plan', :file)
+    expect([errors, status.exitstatus]).to eq(['', 0])
+    expect(output).to include('ok (pgpool, node 1 of 3, 2 backends, 2 users, VIP 198.18.1.20)')
   end
 end

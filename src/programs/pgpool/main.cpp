@@ -1,5 +1,7 @@
 // pgguard-pgpool: one pgpool-II node of the release, from its job's config/pool.conf
-// (src/pgpool/pool_plan.hpp): pre-start, monit's start and stop.
+// (src/pgpool/pool_plan.hpp): pre-start, monit's start and stop of pgpool and its VIP broker.
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <fstream>
@@ -41,6 +43,13 @@ Commands:
   stop [--grace SECONDS]
           monit's stop program: fast shutdown (SIGINT) of the pgpool in the pid file, only if it
           runs as pgpool's account; immediate shutdown after the grace (default 20 s).
+  start-vip [--setup FILE]
+          monit's start program of the VIP broker (only with a VIP): the setup plan again, then
+          pgguard-launch runs `pgguard-vip serve` under the vip-helper profile as the broker's
+          account; returns 0 once the broker listens on its socket.
+  stop-vip [--grace SECONDS]
+          monit's stop program of the VIP broker: SIGTERM (the VIP stays where it is), SIGKILL
+          after the grace (default 10 s), only to the broker of the broker's account.
   show --file pgpool.conf|pool_hba.conf
           print a generated file (touches nothing)
   check   validate the plan only
@@ -73,12 +82,13 @@ int run(int argc, char** argv) {
   }
   if (arguments.count("command") == 0 || arguments.count("plan") == 0) {
     throw Error(ExitCode::bad_input,
-                "usage: pgguard-pgpool pre-start|start|stop|show|check --plan FILE (see --help)");
+                "usage: pgguard-pgpool pre-start|start|stop|start-vip|stop-vip|show|check --plan "
+                "FILE (see --help)");
   }
   const auto command = arguments["command"].as<std::string>();
-  restrict_option(arguments, command, "setup", {"pre-start", "start"});
+  restrict_option(arguments, command, "setup", {"pre-start", "start", "start-vip"});
   restrict_option(arguments, command, "isolation-wait", {"start"});
-  restrict_option(arguments, command, "grace", {"stop"});
+  restrict_option(arguments, command, "grace", {"stop", "stop-vip"});
   restrict_option(arguments, command, "file", {"show"});
   if (arguments.count("log") != 0) {
     append_output_to(arguments["log"].as<std::string>());
@@ -124,15 +134,39 @@ int run(int argc, char** argv) {
     }
     return 0;
   }
-  if (command == "start") {
-    if (setup) {
-      // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
-      // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
-      for (const auto& line : node::apply_setup(*setup).changes) {
-        std::cout << line << "\n";
-      }
-      std::cout.flush();
+  if ((command == "start" || command == "start-vip") && setup) {
+    // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
+    // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
+    for (const auto& line : node::apply_setup(*setup).changes) {
+      std::cout << line << "\n";
     }
+    std::cout.flush();
+  }
+  if (command == "start-vip") {
+    if (!plan.vip) {
+      throw Error(ExitCode::bad_input, plan_path + " has no VIP: there is no broker to start");
+    }
+    // Returns once the broker listens: its socket appears only then.
+    const std::string socket = pgpool::vip_socket_path(plan);
+    continue_in_background(
+        [&socket](pid_t child) {
+          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+          std::string name;
+          struct stat status {};
+          return static_cast<bool>(std::getline(comm, name)) && name == "pgguard-vip" &&
+                 ::stat(socket.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);
+        },
+        std::chrono::seconds(30));
+    pgpool::exec_vip_broker(plan);
+  }
+  if (command == "stop-vip") {
+    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 10;
+    std::cout << plan.job
+              << " VIP broker: " << pgpool::stop_vip_broker(plan, std::chrono::seconds(grace))
+              << "\n";
+    return 0;
+  }
+  if (command == "start") {
     const unsigned wait =
         arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
     // Returns to monit once pgpool itself runs (the launcher exec'd it, sandboxed); with the
@@ -152,7 +186,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   throw Error(ExitCode::bad_input,
-              "unknown command '" + command + "': expected pre-start, start, stop, show or check");
+              "unknown command '" + command +
+                  "': expected pre-start, start, stop, start-vip, stop-vip, show or check");
 }
 
 }  // namespace

@@ -135,6 +135,25 @@ BOOST_AUTO_TEST_CASE(an_unlisted_listener_fails_naming_port_address_and_owner) {
   BOOST_TEST(audit_listeners(every_socket(), on_pgpool, owners)[6].ok);
 }
 
+// pgpool's watchdog heartbeat senders: unconnected UDP sockets on a kernel-chosen port.
+BOOST_AUTO_TEST_CASE(pgpool_heartbeat_senders_pass_only_on_pgpool_vms_and_only_as_pgpool) {
+  const ListeningSocket sender{Protocol::udp, pgguard::net::Address::parse("0.0.0.0"), 41961, 77};
+  const ListeningSocket low{Protocol::udp, pgguard::net::Address::parse("0.0.0.0"), 8125, 78};
+  const std::map<std::uint64_t, std::vector<SocketOwner>> by_pgpool = {{77, {{900, "pgpool"}}},
+                                                                       {78, {{900, "pgpool"}}}};
+  const std::map<std::uint64_t, std::vector<SocketOwner>> by_other = {{77, {{901, "python3"}}}};
+  const EphemeralPorts range{32768, 60999};
+  const auto on_pgpool = allowed_listeners(SmokeConfig{}, isolation(), {"pgpool"}, range);
+  const auto rows = audit_listeners({sender, low}, on_pgpool, by_pgpool);
+  BOOST_TEST(rows[0].ok);
+  BOOST_TEST(rows[0].expected.find("pgpool's heartbeat senders") != std::string::npos);
+  BOOST_TEST(!rows[1].ok);  // outside the kernel's range: a port someone chose
+  BOOST_TEST(!audit_listeners({sender}, on_pgpool, by_other)[0].ok);
+  BOOST_TEST(!audit_listeners({sender}, on_pgpool, {})[0].ok);  // owner unknown
+  const auto on_master = allowed_listeners(SmokeConfig{}, isolation(), {"pg-master"}, range);
+  BOOST_TEST(!audit_listeners({sender}, on_master, by_pgpool)[0].ok);
+}
+
 BOOST_AUTO_TEST_CASE(an_allowed_address_matches_that_address_only) {
   SmokeConfig config;
   config.allowed = {parse_listener_rule("tcp:127.0.0.1:8000", Location{"smoke.conf", 1}, "a")};

@@ -18,7 +18,7 @@ const std::string kConfig =
     "[processes]\n"
     "process = pg-master postgres postgres /var/vcap/sys/run/pg-master/postgres.pid "
     "/var/vcap/data/pg-master/config/postgres-server.profile\n"
-    "process = pgpool vip-broker pgguard-vip /var/vcap/sys/run/pgpool-vip/vip.pid "
+    "process = pgpool vip-broker pgguard-vip /var/vcap/sys/run/pgpool-vip/broker.pid "
     "/var/vcap/data/pgpool/config/vip-helper.profile if-profile-exists\n"
     "process = isolation guard pgguard-isolate /var/vcap/sys/run/isolation/isolation.pid root\n"
     "[listeners]\n"
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(refuses_bad_entries_naming_line_and_key) {
        "smoke.conf:8: processes.process: if-profile-exists needs a profile, not root"},
       {replaced(kConfig, "vip-helper.profile if-profile-exists", "vip-helper.profile maybe"),
        "smoke.conf:7: processes.process: unknown flag 'maybe'"},
-      {replaced(kConfig, "/var/vcap/sys/run/pgpool-vip/vip.pid",
+      {replaced(kConfig, "/var/vcap/sys/run/pgpool-vip/broker.pid",
                 "/var/vcap/sys/run/pg-master/postgres.pid"),
        "smoke.conf:7: processes.process: pid file '/var/vcap/sys/run/pg-master/postgres.pid' is "
        "listed twice"},
