@@ -31,6 +31,15 @@ RSpec.describe 'pgpool job: lifecycle, setup plan, TLS and monit' do
     expect(text).to include("directory = /var/vcap/data/pgpool/config 0750 root pgpool\n")
   end
 
+  it 'renders a setup plan the real pgguard-setup accepts (check), with and without a VIP' do
+    [properties, properties.merge('pgpool' => properties['pgpool'].merge('vip' => '198.18.1.20'))].each do |props|
+      output, errors, status = run_helper_on('pgguard-setup', job.template('config/setup.conf').render(props),
+                                             'setup.conf', 'check', '--plan', :file)
+      expect([errors, status.exitstatus]).to eq(['', 0])
+      expect(output).to match(/: ok \((1|2) accounts, /)
+    end
+  end
+
   it 'renders the TLS material as given' do
     expect(job.template('config/tls/server.key').render(properties)).to eq("KEY\n")
     expect(job.template('config/tls/server.crt').render(properties)).to eq("CERT\n")

@@ -2,18 +2,15 @@
 // (src/pgpool/pool_plan.hpp): pre-start, monit's start and stop of pgpool and its VIP broker.
 #include <sys/stat.h>
 
-#include <boost/program_options.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "common/background.hpp"
-#include "common/command_options.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
-#include "common/output_log.hpp"
+#include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
 #include "node/setup_apply.hpp"
 #include "node/setup_plan.hpp"
@@ -21,7 +18,6 @@
 #include "pgpool/pool_node.hpp"
 #include "pgpool/pool_plan.hpp"
 
-namespace po = boost::program_options;
 using namespace pgguard;
 
 namespace {
@@ -62,42 +58,24 @@ Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 th
 )";
 
 int run(int argc, char** argv) {
-  po::options_description options;
-  options.add_options()("plan", po::value<std::string>())("setup", po::value<std::string>())(
-      "isolation-wait", po::value<unsigned>())("grace", po::value<unsigned>())(
-      "file", po::value<std::string>())("log", po::value<std::string>())("help,h", "")(
-      "command", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("command", 1);
-  po::variables_map arguments;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
-              arguments);
-  } catch (const po::error& error) {
-    throw Error(ExitCode::bad_input, std::string(error.what()) + " (see --help)");
-  }
-  if (arguments.count("help") != 0) {
+  const auto arguments =
+      parse_job_command_line(argc, argv,
+                             {"pgguard-pgpool",
+                              "pre-start|start|stop|start-vip|stop-vip|show|check",
+                              {"pre-start", "start", "start-vip"},
+                              {"start"},
+                              {"stop", "stop-vip"},
+                              {"show"}});
+  if (arguments.help) {
     std::cout << kUsage;
     return 0;
   }
-  if (arguments.count("command") == 0 || arguments.count("plan") == 0) {
-    throw Error(ExitCode::bad_input,
-                "usage: pgguard-pgpool pre-start|start|stop|start-vip|stop-vip|show|check --plan "
-                "FILE (see --help)");
-  }
-  const auto command = arguments["command"].as<std::string>();
-  restrict_option(arguments, command, "setup", {"pre-start", "start", "start-vip"});
-  restrict_option(arguments, command, "isolation-wait", {"start"});
-  restrict_option(arguments, command, "grace", {"stop", "stop-vip"});
-  restrict_option(arguments, command, "file", {"show"});
-  if (arguments.count("log") != 0) {
-    append_output_to(arguments["log"].as<std::string>());
-  }
-  const auto plan_path = arguments["plan"].as<std::string>();
+  const auto& command = arguments.command;
+  const auto& plan_path = arguments.plan_path;
   const auto plan = pgpool::parse_pool_plan(config::ConfigFile::load(plan_path));
   std::optional<node::SetupPlan> setup;
-  if (arguments.count("setup") != 0) {
-    setup = node::parse_setup_plan(config::ConfigFile::load(arguments["setup"].as<std::string>()));
+  if (arguments.setup_path) {
+    setup = node::parse_setup_plan(config::ConfigFile::load(*arguments.setup_path));
   }
 
   if (command == "check") {
@@ -108,7 +86,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "show") {
-    const auto file = arguments.count("file") != 0 ? arguments["file"].as<std::string>() : "";
+    const auto file = arguments.file.value_or("");
     if (file == "pgpool.conf") {
       std::cout << pgpool::render_pgpool_conf(plan);
     } else if (file == "pool_hba.conf") {
@@ -150,38 +128,30 @@ int run(int argc, char** argv) {
     const std::string socket = pgpool::vip_socket_path(plan);
     continue_in_background(
         [&socket](pid_t child) {
-          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
-          std::string name;
           struct stat status {};
-          return static_cast<bool>(std::getline(comm, name)) && name == "pgguard-vip" &&
-                 ::stat(socket.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);
+          return process_runs(child, "pgguard-vip") && ::stat(socket.c_str(), &status) == 0 &&
+                 S_ISSOCK(status.st_mode);
         },
         std::chrono::seconds(30));
     pgpool::exec_vip_broker(plan);
   }
   if (command == "stop-vip") {
-    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 10;
+    const unsigned grace = arguments.grace.value_or(10);
     std::cout << plan.job
               << " VIP broker: " << pgpool::stop_vip_broker(plan, std::chrono::seconds(grace))
               << "\n";
     return 0;
   }
   if (command == "start") {
-    const unsigned wait =
-        arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
+    const unsigned wait = arguments.isolation_wait.value_or(30);
     // Returns to monit once pgpool itself runs (the launcher exec'd it, sandboxed); with the
     // failure's exit status when the isolation gate or the launcher refuses.
-    continue_in_background(
-        [](pid_t child) {
-          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
-          std::string name;
-          return static_cast<bool>(std::getline(comm, name)) && name == "pgpool";
-        },
-        std::chrono::seconds(wait + 30));
+    continue_in_background([](pid_t child) { return process_runs(child, "pgpool"); },
+                           std::chrono::seconds(wait + 30));
     pgpool::exec_pgpool(plan, std::chrono::seconds(wait));
   }
   if (command == "stop") {
-    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 20;
+    const unsigned grace = arguments.grace.value_or(20);
     std::cout << plan.job << ": " << pgpool::stop_pgpool(plan, std::chrono::seconds(grace)) << "\n";
     return 0;
   }

@@ -1,17 +1,14 @@
 // pgguard-postgres: one PostgreSQL node of the release, from its job's config/node.conf
 // (src/postgres/node_plan.hpp): pre-start, monit's start and stop.
-#include <boost/program_options.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "common/background.hpp"
-#include "common/command_options.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
-#include "common/output_log.hpp"
+#include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
 #include "node/setup_apply.hpp"
 #include "node/setup_plan.hpp"
@@ -19,7 +16,6 @@
 #include "postgres/node_plan.hpp"
 #include "postgres/server_files.hpp"
 
-namespace po = boost::program_options;
 using namespace pgguard;
 
 namespace {
@@ -56,45 +52,23 @@ Reference: docs/jobs.md
 )";
 
 int run(int argc, char** argv) {
-  po::options_description options;
-  options.add_options()("plan", po::value<std::string>())("setup", po::value<std::string>())(
-      "isolation-wait", po::value<unsigned>())("grace", po::value<unsigned>())(
-      "file", po::value<std::string>())("log", po::value<std::string>())("help,h", "")(
-      "command", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("command", 1);
-  po::variables_map arguments;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
-              arguments);
-  } catch (const po::error& error) {
-    throw Error(ExitCode::bad_input, std::string(error.what()) + " (see --help)");
-  }
-  if (arguments.count("help") != 0) {
+  const auto arguments = parse_job_command_line(argc, argv,
+                                                {"pgguard-postgres",
+                                                 "pre-start|start|stop|show|check",
+                                                 {"pre-start", "start"},
+                                                 {"start"},
+                                                 {"stop"},
+                                                 {"show"}});
+  if (arguments.help) {
     std::cout << kUsage;
     return 0;
   }
-  if (arguments.count("command") == 0 || arguments.count("plan") == 0) {
-    throw Error(ExitCode::bad_input,
-                "usage: pgguard-postgres pre-start|start|stop|show|check --plan FILE (see --help)");
-  }
-  const auto command = arguments["command"].as<std::string>();
-  restrict_option(arguments, command, "setup", {"pre-start", "start"});
-  restrict_option(arguments, command, "isolation-wait", {"start"});
-  restrict_option(arguments, command, "grace", {"stop"});
-  restrict_option(arguments, command, "file", {"show"});
-
-  if (arguments.count("log") != 0) {
-    // monit discards what its start and stop programs print; the job's log keeps it, and the
-    // server's own first messages (before its logging collector runs) land there too.
-    append_output_to(arguments["log"].as<std::string>());
-  }
-  const auto plan_path = arguments["plan"].as<std::string>();
+  const auto& command = arguments.command;
+  const auto& plan_path = arguments.plan_path;
   const auto plan = postgres::parse_node_plan(config::ConfigFile::load(plan_path));
   std::optional<node::SetupPlan> setup;
-  if (arguments.count("setup") != 0) {
-    const auto setup_path = arguments["setup"].as<std::string>();
-    setup = node::parse_setup_plan(config::ConfigFile::load(setup_path));
+  if (arguments.setup_path) {
+    setup = node::parse_setup_plan(config::ConfigFile::load(*arguments.setup_path));
   }
 
   if (command == "check") {
@@ -104,7 +78,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "show") {
-    const auto file = arguments.count("file") != 0 ? arguments["file"].as<std::string>() : "";
+    const auto file = arguments.file.value_or("");
     if (file == "postgresql.conf") {
       std::cout << postgres::render_postgresql_conf(plan);
     } else if (file == "pg_hba.conf") {
@@ -155,21 +129,15 @@ int run(int argc, char** argv) {
       }
       std::cout.flush();
     }
-    const unsigned wait =
-        arguments.count("isolation-wait") != 0 ? arguments["isolation-wait"].as<unsigned>() : 30;
+    const unsigned wait = arguments.isolation_wait.value_or(30);
     // Returns to monit once postgres itself runs (the launcher exec'd it, sandboxed); with the
     // failure's exit status when the isolation gate or the launcher refuses.
-    continue_in_background(
-        [](pid_t child) {
-          std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
-          std::string name;
-          return static_cast<bool>(std::getline(comm, name)) && name == "postgres";
-        },
-        std::chrono::seconds(wait + 30));
+    continue_in_background([](pid_t child) { return process_runs(child, "postgres"); },
+                           std::chrono::seconds(wait + 30));
     postgres::exec_server(plan, std::chrono::seconds(wait));
   }
   if (command == "stop") {
-    const unsigned grace = arguments.count("grace") != 0 ? arguments["grace"].as<unsigned>() : 20;
+    const unsigned grace = arguments.grace.value_or(20);
     std::cout << plan.job << ": " << postgres::stop_server(plan, std::chrono::seconds(grace))
               << "\n";
     return 0;
