@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <fstream>
+#include <iostream>
 
 #include "common/error.hpp"
 #include "common/output_log.hpp"
@@ -67,6 +68,20 @@ JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& 
   line.grace = optional_value<unsigned>(arguments, "grace");
   line.file = optional_value<std::string>(arguments, "file");
   return line;
+}
+
+void print_lines(const std::vector<std::string>& lines) {
+  for (const auto& line : lines) {
+    std::cout << line << "\n";
+  }
+  std::cout.flush();
+}
+
+void report_changes(std::string_view who, const std::vector<std::string>& changes) {
+  print_lines(changes);
+  if (changes.empty()) {
+    std::cout << who << ": nothing changed\n";
+  }
 }
 
 bool process_runs(pid_t pid, std::string_view comm) {

@@ -39,6 +39,12 @@ struct JobCommands {
 // programs print, and a service's first messages land there too.
 JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& commands);
 
+// One line per entry on stdout, flushed: what a start program says before it execs the service.
+void print_lines(const std::vector<std::string>& lines);
+
+// pre-start's report: one line per change, or "<who>: nothing changed".
+void report_changes(std::string_view who, const std::vector<std::string>& changes);
+
 // Whether the process `pid` runs the program `comm` (/proc/PID/comm): what a start program
 // waits for before it returns to monit.
 bool process_runs(pid_t pid, std::string_view comm);

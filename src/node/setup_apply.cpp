@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/child_process.hpp"
+#include "common/config_file.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/unique_fd.hpp"
@@ -246,6 +247,13 @@ bool install_content(const std::string& destination, const std::string& content,
                      const Ownership& ownership, const SetupEnvironment& environment) {
   const Accounts accounts(environment.account_files);
   return write_if_different(destination, content, accounts.resolve(ownership), ownership.mode);
+}
+
+std::vector<std::string> apply_setup_file(const std::optional<std::string>& path) {
+  if (!path) {
+    return {};
+  }
+  return apply_setup(parse_setup_plan(config::ConfigFile::load(*path))).changes;
 }
 
 }  // namespace pgguard::node

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct SetupReport {
 // Accounts first, then directories, then installs; the first failure stops the run (exit 3)
 // with what was changed before it reported. Throws SystemError.
 SetupReport apply_setup(const SetupPlan& plan, const SetupEnvironment& environment = {});
+
+// A job helper's --setup FILE (pgguard-postgres, pgguard-pgpool): the file loaded, validated
+// and applied; its change lines, none without a file. Throws as parse_setup_plan and
+// apply_setup do.
+std::vector<std::string> apply_setup_file(const std::optional<std::string>& path);
 
 // One generated file, written the way installs are (temporary file with the final owner and
 // mode, fsync, rename); nothing is written when content, owner and mode already match.

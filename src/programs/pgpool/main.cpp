@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <optional>
 #include <string>
 
 #include "common/background.hpp"
@@ -13,7 +12,6 @@
 #include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
 #include "node/setup_apply.hpp"
-#include "node/setup_plan.hpp"
 #include "pgpool/pool_files.hpp"
 #include "pgpool/pool_node.hpp"
 #include "pgpool/pool_plan.hpp"
@@ -73,10 +71,6 @@ int run(int argc, char** argv) {
   const auto& command = arguments.command;
   const auto& plan_path = arguments.plan_path;
   const auto plan = pgpool::parse_pool_plan(config::ConfigFile::load(plan_path));
-  std::optional<node::SetupPlan> setup;
-  if (arguments.setup_path) {
-    setup = node::parse_setup_plan(config::ConfigFile::load(*arguments.setup_path));
-  }
 
   if (command == "check") {
     std::cout << plan_path << ": ok (" << plan.job << ", node " << plan.node_id << " of "
@@ -97,28 +91,17 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "pre-start") {
-    std::vector<std::string> changes;
-    if (setup) {
-      changes = node::apply_setup(*setup).changes;
-    }
+    auto changes = node::apply_setup_file(arguments.setup_path);
     for (auto& line : pgpool::write_pool_files(plan)) {
       changes.push_back(std::move(line));
     }
-    for (const auto& line : changes) {
-      std::cout << line << "\n";
-    }
-    if (changes.empty()) {
-      std::cout << plan.job << ": nothing changed\n";
-    }
+    report_changes(plan.job, changes);
     return 0;
   }
-  if ((command == "start" || command == "start-vip") && setup) {
+  if (command == "start" || command == "start-vip") {
     // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
     // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
-    for (const auto& line : node::apply_setup(*setup).changes) {
-      std::cout << line << "\n";
-    }
-    std::cout.flush();
+    print_lines(node::apply_setup_file(arguments.setup_path));
   }
   if (command == "start-vip") {
     if (!plan.vip) {

@@ -2,7 +2,6 @@
 // (src/postgres/node_plan.hpp): pre-start, monit's start and stop.
 #include <chrono>
 #include <iostream>
-#include <optional>
 #include <string>
 
 #include "common/background.hpp"
@@ -11,7 +10,6 @@
 #include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
 #include "node/setup_apply.hpp"
-#include "node/setup_plan.hpp"
 #include "postgres/cluster.hpp"
 #include "postgres/node_plan.hpp"
 #include "postgres/server_files.hpp"
@@ -66,10 +64,6 @@ int run(int argc, char** argv) {
   const auto& command = arguments.command;
   const auto& plan_path = arguments.plan_path;
   const auto plan = postgres::parse_node_plan(config::ConfigFile::load(plan_path));
-  std::optional<node::SetupPlan> setup;
-  if (arguments.setup_path) {
-    setup = node::parse_setup_plan(config::ConfigFile::load(*arguments.setup_path));
-  }
 
   if (command == "check") {
     std::cout << plan_path << ": ok (" << plan.job << ", "
@@ -89,10 +83,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "pre-start") {
-    std::vector<std::string> changes;
-    if (setup) {
-      changes = node::apply_setup(*setup).changes;
-    }
+    auto changes = node::apply_setup_file(arguments.setup_path);
     for (auto& line : postgres::write_server_files(plan)) {
       changes.push_back(std::move(line));
     }
@@ -112,23 +103,13 @@ int run(int argc, char** argv) {
         changes.push_back(std::move(line));
       }
     }
-    for (const auto& line : changes) {
-      std::cout << line << "\n";
-    }
-    if (changes.empty()) {
-      std::cout << plan.job << ": nothing changed\n";
-    }
+    report_changes(plan.job, changes);
     return 0;
   }
   if (command == "start") {
-    if (setup) {
-      // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
-      // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
-      for (const auto& line : node::apply_setup(*setup).changes) {
-        std::cout << line << "\n";
-      }
-      std::cout.flush();
-    }
+    // /var/vcap/sys/run is a tmpfs: after a reboot, when pre-start does not run, the
+    // runtime directories are gone. The setup plan is idempotent; it changes nothing else.
+    print_lines(node::apply_setup_file(arguments.setup_path));
     const unsigned wait = arguments.isolation_wait.value_or(30);
     // Returns to monit once postgres itself runs (the launcher exec'd it, sandboxed); with the
     // failure's exit status when the isolation gate or the launcher refuses.

@@ -46,13 +46,7 @@ int run(int argc, char** argv) {
               << " installs)\n";
     return 0;
   }
-  const auto report = node::apply_setup(plan);
-  for (const auto& change : report.changes) {
-    std::cout << change << "\n";
-  }
-  if (report.changes.empty()) {
-    std::cout << path << ": nothing changed\n";
-  }
+  report_changes(path, node::apply_setup(plan).changes);
   return 0;
 }
 
