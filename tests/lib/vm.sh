@@ -94,7 +94,7 @@ vm_cleanup() {
 }
 
 # vm_install_pgguard NAME BUILD_PROGRAMS_DIR: the pgguard package as its packaging installs it
-# (bin/, share/pgguard/profiles), from this build.
+# (bin/, libexec/pgguard/ping, share/pgguard/profiles), from this build.
 vm_install_pgguard() {
   local name="$1" programs="$2" package
   package="$(vm_dir "$name")/vcap/packages/pgguard"

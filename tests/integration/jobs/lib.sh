@@ -4,6 +4,27 @@
 # names them.
 
 JT_FAILED_LOGS=()
+
+# jt_begin PREFIX PROGRAM...: what every job test needs first. Root's kernel features and
+# PostgreSQL 15 (a missing one skips, or fails under CI=true), the named programs built in
+# PGGUARD_BIN_DIR (DIR/NAME, e.g. pgpool/pgguard-pgpool), a work directory and VMs named
+# PREFIX<pid>, all removed on exit. Sets pg_bin, programs and work.
+jt_begin() {
+  local prefix="$1$$" program
+  shift
+  require_nftables
+  require_command ruby nsenter openssl python3
+  pg_bin=/usr/lib/postgresql/15/bin
+  [ -x "$pg_bin/postgres" ] || missing_prerequisite "PostgreSQL 15 server ($pg_bin)"
+  id postgres >/dev/null 2>&1 || missing_prerequisite "the postgres account of Debian's postgresql-15"
+  programs="${PGGUARD_BIN_DIR:-/nonexistent}"
+  for program in "$@"; do
+    [ -x "$programs/$program" ] || jt_fail "$program not built in $programs"
+  done
+  work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
+  trap 'vm_cleanup; rm -rf "$work"' EXIT
+  vm_init "$prefix" "$work/run"
+}
 JT_MONIT_LOGS=()
 
 jt_fail() {

@@ -15,20 +15,8 @@ source "$here/../../lib/require.sh"
 source "$here/../../lib/vm.sh"
 source "$here/lib.sh"
 
-require_nftables
-require_command ruby nsenter openssl python3
-pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/postgres" ] || missing_prerequisite "PostgreSQL 15 server ($pg_bin)"
 [ -x /usr/sbin/pgpool ] || missing_prerequisite "pgpool-II (/usr/sbin/pgpool; apt-get install pgpool2)"
-id postgres >/dev/null 2>&1 || missing_prerequisite "the postgres account of Debian's postgresql-15"
-programs="${PGGUARD_BIN_DIR:-/nonexistent}"
-[ -x "$programs/pgpool/pgguard-pgpool" ] || jt_fail "pgguard-pgpool not built in $programs"
-[ -x "$programs/vip/pgguard-vip" ] || jt_fail "pgguard-vip not built in $programs"
-
-prefix="pgw$$"
-work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
-trap 'vm_cleanup; rm -rf "$work"' EXIT
-vm_init "$prefix" "$work/run"
+jt_begin pgw pgpool/pgguard-pgpool vip/pgguard-vip smoke/pgguard-smoke
 
 master=198.18.40.11
 pools=(198.18.40.13 198.18.40.14 198.18.40.15)

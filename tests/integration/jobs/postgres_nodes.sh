@@ -23,18 +23,7 @@ source "$here/../../lib/require.sh"
 source "$here/../../lib/vm.sh"
 source "$here/lib.sh"
 
-require_nftables
-require_command ruby nsenter openssl python3
-pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/postgres" ] || missing_prerequisite "PostgreSQL 15 server ($pg_bin)"
-id postgres >/dev/null 2>&1 || missing_prerequisite "the postgres account of Debian's postgresql-15"
-programs="${PGGUARD_BIN_DIR:-/nonexistent}"
-[ -x "$programs/postgres/pgguard-postgres" ] || jt_fail "pgguard-postgres not built in $programs"
-
-prefix="pgj$$"
-work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
-trap 'vm_cleanup; rm -rf "$work"' EXIT
-vm_init "$prefix" "$work/run"
+jt_begin pgj postgres/pgguard-postgres pgpool/pgguard-pgpool
 
 master=198.18.20.11
 standby=198.18.20.12

@@ -15,20 +15,8 @@ source "$here/../../lib/require.sh"
 source "$here/../../lib/vm.sh"
 source "$here/lib.sh"
 
-require_nftables
-require_command ruby nsenter openssl python3 monit setpriv
-pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/postgres" ] || missing_prerequisite "PostgreSQL 15 server ($pg_bin)"
-id postgres >/dev/null 2>&1 || missing_prerequisite "the postgres account of Debian's postgresql-15"
-programs="${PGGUARD_BIN_DIR:-/nonexistent}"
-for program in postgres/pgguard-postgres smoke/pgguard-smoke; do
-  [ -x "$programs/$program" ] || jt_fail "$program not built in $programs"
-done
-
-prefix="pgs$$"
-work="$(mktemp -d "/tmp/$prefix.XXXXXX")"
-trap 'vm_cleanup; rm -rf "$work"' EXIT
-vm_init "$prefix" "$work/run"
+require_command monit setpriv
+jt_begin pgs postgres/pgguard-postgres smoke/pgguard-smoke
 
 master=198.18.30.11
 standby=198.18.30.12
@@ -38,9 +26,6 @@ vm_create master "$master/16"
 vm_create standby "$standby/16"
 for vm in master standby; do
   vm_install_pgguard "$vm" "$programs"
-  # The pgguard package installs every program of the build; vm_install_pgguard copies a fixed
-  # list that predates this one.
-  cp "$programs/smoke/pgguard-smoke" "$(vm_dir "$vm")/vcap/packages/pgguard/bin/"
 done
 jt_tls_material "$work/tls" "$master" "$standby" "$vip"
 JT_FAILED_LOGS=("$(vm_dir master)/vcap/sys/log/pg-master/pgguard-postgres.log"
