@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -179,6 +180,18 @@ ChildResult run_child(const ChildRequest& request) {
     result.signal = WTERMSIG(status);
   }
   return result;
+}
+
+ChildResult run_child_until(const ChildRequest& request, std::chrono::seconds patience,
+                            const std::function<bool(const ChildResult&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (true) {
+    auto result = run_child(request);
+    if (done(result) || std::chrono::steady_clock::now() >= deadline) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 pid_t spawn_child(const std::vector<std::string>& argv, const std::vector<std::string>& environment,

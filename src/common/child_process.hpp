@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct ChildResult {
 
 // Throws SystemError when the program cannot be started, or on timeout.
 ChildResult run_child(const ChildRequest& request);
+
+// Runs the request again, a second apart, until `done` accepts its result or `patience` has
+// passed; returns the last result. For checks of a service that may still be starting.
+ChildResult run_child_until(const ChildRequest& request, std::chrono::seconds patience,
+                            const std::function<bool(const ChildResult&)>& done);
 
 // Starts a long-running program (e.g. a server) with stdin from /dev/null and stdout and stderr
 // on `output_fd`, and returns its pid without waiting; the caller reaps it. Throws SystemError

@@ -1,7 +1,11 @@
 #include "common/job_command_line.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 
@@ -34,8 +38,8 @@ JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& 
   po::options_description options;
   options.add_options()("plan", po::value<std::string>())("setup", po::value<std::string>())(
       "isolation-wait", po::value<unsigned>())("grace", po::value<unsigned>())(
-      "file", po::value<std::string>())("log", po::value<std::string>())("help,h", "")(
-      "command", po::value<std::string>());
+      "wait", po::value<unsigned>())("file", po::value<std::string>())(
+      "log", po::value<std::string>())("help,h", "")("command", po::value<std::string>());
   po::positional_options_description positional;
   positional.add("command", 1);
   po::variables_map arguments;
@@ -58,7 +62,15 @@ JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& 
   restrict_option(arguments, line.command, "setup", commands.setup);
   restrict_option(arguments, line.command, "isolation-wait", commands.isolation_wait);
   restrict_option(arguments, line.command, "grace", commands.grace);
+  restrict_option(arguments, line.command, "wait", commands.wait);
   restrict_option(arguments, line.command, "file", commands.file);
+  if (std::find(commands.answer.begin(), commands.answer.end(), line.command) !=
+      commands.answer.end()) {
+    line.answer_output = UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3));
+    if (!line.answer_output) {
+      throw SystemError("cannot keep stdout for the drain answer", errno);
+    }
+  }
   if (const auto log = optional_value<std::string>(arguments, "log")) {
     append_output_to(*log);
   }
@@ -66,6 +78,7 @@ JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& 
   line.setup_path = optional_value<std::string>(arguments, "setup");
   line.isolation_wait = optional_value<unsigned>(arguments, "isolation-wait");
   line.grace = optional_value<unsigned>(arguments, "grace");
+  line.wait = optional_value<unsigned>(arguments, "wait");
   line.file = optional_value<std::string>(arguments, "file");
   return line;
 }
@@ -75,6 +88,17 @@ void print_lines(const std::vector<std::string>& lines) {
     std::cout << line << "\n";
   }
   std::cout.flush();
+}
+
+void answer_drain(const JobCommandLine& line) {
+  constexpr std::string_view answer = "0\n";
+  if (!line.answer_output) {
+    throw SystemError("no stdout kept for the drain answer", EBADF);
+  }
+  if (::write(line.answer_output.get(), answer.data(), answer.size()) !=
+      static_cast<ssize_t>(answer.size())) {
+    throw SystemError("cannot write the drain answer to stdout", errno);
+  }
 }
 
 void report_changes(std::string_view who, const std::vector<std::string>& changes) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_fd.hpp"
+
 // The command line of a job's helper (pgguard-postgres, pgguard-pgpool): one command, the job's
 // plan, and the options each command takes, as monit's start and stop programs and pre-start
 // pass them.
@@ -20,7 +22,11 @@ struct JobCommandLine {
   std::optional<std::string> setup_path;
   std::optional<unsigned> isolation_wait;  // seconds
   std::optional<unsigned> grace;           // seconds
+  std::optional<unsigned> wait;            // seconds
   std::optional<std::string> file;         // `show`'s file
+  // A BOSH drain script's stdout must hold only an integer: for the commands that answer one,
+  // the stdout this process started with, kept before --log takes stdout over.
+  UniqueFd answer_output;
 };
 
 // Which commands take which option; an option given to any other command is refused rather
@@ -31,7 +37,9 @@ struct JobCommands {
   std::vector<std::string> setup;           // take --setup FILE
   std::vector<std::string> isolation_wait;  // take --isolation-wait SECONDS
   std::vector<std::string> grace;           // take --grace SECONDS
+  std::vector<std::string> wait;            // take --wait SECONDS
   std::vector<std::string> file;            // take --file NAME
+  std::vector<std::string> answer;          // print only an integer on stdout (drain)
 };
 
 // Parses; throws Error(bad_input) naming the problem. With --log FILE, this process's stdout
@@ -41,6 +49,10 @@ JobCommandLine parse_job_command_line(int argc, char** argv, const JobCommands& 
 
 // One line per entry on stdout, flushed: what a start program says before it execs the service.
 void print_lines(const std::vector<std::string>& lines);
+
+// Writes BOSH's drain answer ("0": stopped, nothing more to wait for) to the kept stdout.
+// Throws SystemError when it cannot: BOSH would read no answer.
+void answer_drain(const JobCommandLine& line);
 
 // pre-start's report: one line per change, or "<who>: nothing changed".
 void report_changes(std::string_view who, const std::vector<std::string>& changes);

@@ -1,8 +1,11 @@
 #include "pgpool/pool_files.hpp"
 
+#include <algorithm>
+
 #include "common/strings.hpp"
 #include "net/address.hpp"
 #include "pgpool/pool_crypto.hpp"
+#include "postgres/server_files.hpp"
 
 namespace pgguard::pgpool {
 
@@ -88,6 +91,9 @@ std::string pool_key_path(const PoolPlan& plan) {
 }
 std::string vip_broker_conf_path(const PoolPlan& plan) {
   return plan.paths.config + "/vip.conf";
+}
+std::string check_pgpass_path(const PoolPlan& plan) {
+  return plan.paths.config + "/pgpass";
 }
 std::string vip_socket_path(const PoolPlan& plan) {
   return plan.vip->runtime + "/socket/vip.sock";
@@ -188,11 +194,22 @@ std::string render_pool_hba_conf(const PoolPlan& plan) {
       << "# The superuser never logs in through pgpool (nor remotely at all).\n"
       << "hostssl all postgres 0.0.0.0/0 reject\n"
       << "hostssl all postgres ::/0 reject\n"
+      << "# post-start's check, from this VM's own address.\n"
+      << "hostssl " << kCheckDatabase << " " << plan.settings.check_role << " "
+      << net::Cidr::host(net::Address::parse(plan.listen_address)).to_string() << " scram-sha-256\n"
       << "# Applications: TLS and scram-sha-256 only; a plain connection matches no line.\n";
   for (const auto& cidr : plan.client_cidrs) {
     out << "hostssl all all " << cidr << " scram-sha-256\n";
   }
   return out.str();
+}
+
+std::string render_check_pgpass(const PoolPlan& plan) {
+  const auto user = std::find_if(plan.users.begin(), plan.users.end(), [&plan](const PoolUser& u) {
+    return u.name == plan.settings.check_role;
+  });
+  return postgres::passfile_entry(plan.listen_address, plan.port, kCheckDatabase, user->name,
+                                  user->password);
 }
 
 std::string render_pcp_conf(const PoolPlan& plan) {

@@ -16,9 +16,9 @@ namespace pgguard::pgpool {
 // VIP, if_up/if_down/arping through the VIP broker's client and ping through pgguard-ping.
 std::string render_pgpool_conf(const PoolPlan& plan);
 
-// Pure. pool_hba.conf, first match wins: the superuser refused; every role of pool_passwd
-// over TLS with scram-sha-256 from the application networks; nothing else (no line matches:
-// refused).
+// Pure. pool_hba.conf, first match wins: the superuser refused; the check role from the VM's
+// own address (post-start's check); every role of pool_passwd over TLS with scram-sha-256 from
+// the application networks; nothing else (no line matches: refused).
 std::string render_pool_hba_conf(const PoolPlan& plan);
 
 // Pure. pcp.conf: the PCP user with the MD5 of its password.
@@ -34,6 +34,12 @@ std::string render_vip_broker_conf(const PoolPlan& plan);
 // root writes (the broker may write the socket directory, never the file monit trusts).
 std::string vip_socket_path(const PoolPlan& plan);
 
+// Pure. The check role's password file for post-start's login through pgpool on the VM's
+// own address (libpq's format; written 0600 for pgpool: libpq ignores it otherwise).
+std::string render_check_pgpass(const PoolPlan& plan);
+// The database post-start's check logs in to.
+inline constexpr const char* kCheckDatabase = "postgres";
+
 // Pure. pgpool_node_id.
 std::string render_node_id(const PoolPlan& plan);
 
@@ -45,5 +51,6 @@ std::string pcp_conf_path(const PoolPlan& plan);
 std::string pool_passwd_path(const PoolPlan& plan);
 std::string pool_key_path(const PoolPlan& plan);
 std::string vip_broker_conf_path(const PoolPlan& plan);
+std::string check_pgpass_path(const PoolPlan& plan);
 
 }  // namespace pgguard::pgpool

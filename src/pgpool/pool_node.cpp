@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <tuple>
 
+#include "common/child_process.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
@@ -46,10 +49,10 @@ std::map<std::string, std::string> profile_values(const PoolPlan& plan) {
                                                {"PGGUARD_DIR", plan.paths.pgguard},
                                                {"PORT", std::to_string(plan.port)},
                                                {"PCP_PORT", std::to_string(plan.pcp_port)}};
+  // pgpool's own port: post-start's check on this node; with the watchdog, the other nodes'.
+  connect_ports.push_back(std::to_string(plan.port));
   if (plan.watchdog) {
-    // The other nodes' watchdog and pgpool ports.
     connect_ports.push_back(std::to_string(plan.watchdog->port));
-    connect_ports.push_back(std::to_string(plan.port));
     values["WD_PORT"] = std::to_string(plan.watchdog->port);
   }
   std::sort(connect_ports.begin(), connect_ports.end());
@@ -112,6 +115,8 @@ std::vector<std::string> write_pool_files(const PoolPlan& plan) {
       {pool_hba_conf_path(plan), render_pool_hba_conf(plan), readable},
       {pcp_conf_path(plan), render_pcp_conf(plan), readable},
       {pool_passwd_path(plan), render_pool_passwd(plan, key), readable},
+      {check_pgpass_path(plan), render_check_pgpass(plan),
+       node::Ownership{plan.user, plan.user, 0600}},
       {pgpool_profile_path(plan),
        sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
        node::Ownership{"root", "root", 0600}},
@@ -194,6 +199,43 @@ void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait) {
                                           pool_hba_conf_path(plan), "-k", pool_key_path(plan)},
                                          pgpool_pid_path(plan)),
                      kEnvironment);
+}
+
+std::string check_pgpool(const PoolPlan& plan, std::chrono::seconds wait) {
+  const std::string endpoint = plan.listen_address + ":" + std::to_string(plan.port);
+  const std::string conninfo =
+      "host=" + plan.listen_address + " port=" + std::to_string(plan.port) +
+      " user=" + plan.settings.check_role + " dbname=" + kCheckDatabase +
+      " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
+      " passfile=" + check_pgpass_path(plan) + " connect_timeout=5";
+  // psql from the postgres-15 package, under pgpool's own profile and account: nothing of this
+  // check runs as root.
+  const auto result =
+      run_child_until({node::launcher_argv(launcher(plan), pgpool_profile_path(plan),
+                                           {plan.paths.postgres_dir + "/bin/psql", "--no-psqlrc",
+                                            "--no-align", "--tuples-only", "--field-separator=|",
+                                            "--command=SHOW pool_nodes", conninfo}),
+                       kEnvironment, std::nullopt, std::chrono::seconds(30)},
+                      wait, [](const ChildResult& answer) { return answer.exit_code == 0; });
+  if (result.exit_code != 0) {
+    throw Error(ExitCode::system, "pgpool does not accept a TLS + scram login on " + endpoint +
+                                      " (within " + std::to_string(wait.count()) +
+                                      " s): " + result.output);
+  }
+  // node_id|hostname|port|status|pg_status|lb_weight|role|...: "hostname status role" each.
+  std::vector<std::string> backends;
+  for (const auto& row : split(result.output, "\n")) {
+    const auto fields = split(row, "|");
+    if (fields.size() >= 7) {
+      backends.push_back(fields[1] + " " + fields[3] + " " + fields[6]);
+    }
+  }
+  if (backends.empty()) {
+    throw Error(ExitCode::system,
+                "SHOW pool_nodes through " + endpoint + " answered no backend: " + result.output);
+  }
+  return plan.job + ": accepts TLS + scram on " + endpoint + " as " + plan.settings.check_role +
+         "; backends: " + join(backends, ", ");
 }
 
 std::string stop_pgpool(const PoolPlan& plan, std::chrono::seconds grace) {

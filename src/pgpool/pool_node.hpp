@@ -38,6 +38,11 @@ std::string pgpool_pid_path(const PoolPlan& plan);
 // names, only if it is pgguard-vip of the broker's account; SIGKILL after `grace`.
 std::string stop_vip_broker(const PoolPlan& plan, std::chrono::seconds grace);
 
+// post-start: waits (bounded by `wait`) until pgpool accepts a TLS (verify-full) + scram login
+// as the check role on the VM's own address and answers SHOW pool_nodes; returns one line with
+// the backends it sees. Throws Error(system) otherwise.
+std::string check_pgpool(const PoolPlan& plan, std::chrono::seconds wait);
+
 // monit's stop: SIGINT (fast shutdown: pgpool gives the VIP up and ends its sessions) to the
 // pgpool named by the pid file, only if it runs as pgpool's account; SIGQUIT after `grace`.
 std::string stop_pgpool(const PoolPlan& plan, std::chrono::seconds grace);

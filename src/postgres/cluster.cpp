@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -61,6 +62,17 @@ std::vector<std::string> launch(const std::string& profile, const std::vector<st
 
 std::string bin(const NodePlan& plan, const char* program) {
   return plan.paths.postgres_bin + "/" + program;
+}
+
+// psql as the superuser over the unix socket, under the server profile, reading SQL from stdin;
+// unaligned, tuples only, fields separated by US.
+std::vector<std::string> socket_psql(const NodePlan& plan, const std::string& database) {
+  return launch(server_profile_path(plan),
+                {bin(plan, "psql"), "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
+                 "--field-separator=\x1f", "--set=ON_ERROR_STOP=1", "--host=" + plan.paths.runtime,
+                 "--port=" + std::to_string(plan.port), "--username=" + plan.user,
+                 "--dbname=" + database, "--file=-"},
+                plan);
 }
 
 bool directory_is_empty(const std::string& path) {
@@ -118,13 +130,12 @@ std::vector<std::string> write_server_files(const NodePlan& plan) {
       {pg_hba_conf_path(plan), render_pg_hba_conf(plan), readable},
       {server_profile_path(plan), instantiate("postgres-server.conf.in"), root_only},
   };
+  // The replication password, for post-start's check and a standby's walreceiver and
+  // pg_basebackup: libpq reads it only when nobody else can.
+  files.emplace_back(pgpass_path(plan), render_pgpass(plan),
+                     node::Ownership{plan.user, plan.user, 0600});
   if (plan.kind == NodeKind::primary) {
     files.emplace_back(initdb_profile_path(plan), instantiate("initdb.conf.in"), root_only);
-  } else {
-    // The replication password, for the walreceiver and pg_basebackup: libpq reads it only
-    // when nobody else can.
-    files.emplace_back(pgpass_path(plan), render_pgpass(plan),
-                       node::Ownership{plan.user, plan.user, 0600});
   }
   std::vector<std::string> written;
   for (const auto& [path, content, ownership] : files) {
@@ -291,13 +302,7 @@ void LocalServer::stop() noexcept {
 }
 
 std::string LocalServer::run_sql(const std::string& database, const std::string& sql) const {
-  const auto argv = launch(server_profile_path(plan_),
-                           {bin(plan_, "psql"), "--no-psqlrc", "--quiet", "--no-align",
-                            "--tuples-only", "--field-separator=\x1f", "--set=ON_ERROR_STOP=1",
-                            "--host=" + plan_.paths.runtime, "--port=" + std::to_string(plan_.port),
-                            "--username=" + plan_.user, "--dbname=" + database, "--file=-"},
-                           plan_);
-  const auto result = run_child({argv, kEnvironment, sql, 5min});
+  const auto result = run_child({socket_psql(plan_, database), kEnvironment, sql, 5min});
   if (result.exit_code != 0) {
     throw Error(ExitCode::system, "psql in database " + database + " failed (exit " +
                                       std::to_string(result.exit_code) + "): " + result.output);
@@ -334,6 +339,67 @@ void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
                                           "config_file=" + postgresql_conf_path(plan)},
                                          server_pid_path(plan)),
                      kEnvironment);
+}
+
+std::string check_server(const NodePlan& plan, std::chrono::seconds wait) {
+  const std::string endpoint = plan.listen_address + ":" + std::to_string(plan.port);
+  // As a client would come: TCP to the VM's own address, the certificate verified against the
+  // CA for that address, scram (pg_hba.conf offers nothing else over TCP). IDENTIFY_SYSTEM
+  // needs a replication connection, which the replication role alone may open.
+  const std::string conninfo = "host=" + plan.listen_address +
+                               " port=" + std::to_string(plan.port) +
+                               " user=" + plan.replication_role +
+                               " dbname=replication replication=true sslmode=verify-full"
+                               " sslrootcert=" +
+                               plan.paths.config + "/" + plan.tls_ca +
+                               " passfile=" + pgpass_path(plan) + " connect_timeout=5";
+  const auto identify =
+      run_child_until({launch(server_profile_path(plan),
+                              {bin(plan, "psql"), "--no-psqlrc", "--no-align", "--tuples-only",
+                               "--field-separator=\x1f", "--command=IDENTIFY_SYSTEM", conninfo},
+                              plan),
+                       kEnvironment, std::nullopt, 30s},
+                      wait, [](const ChildResult& result) { return result.exit_code == 0; });
+  if (identify.exit_code != 0) {
+    throw Error(ExitCode::system, "postgres does not accept a TLS + scram login on " + endpoint +
+                                      " (within " + std::to_string(wait.count()) +
+                                      " s): " + identify.output);
+  }
+  // systemid, timeline, xlogpos (dbname is empty on a physical connection).
+  const auto system = split(trim(identify.output), "\x1f");
+  if (system.size() != 3) {
+    throw Error(ExitCode::system, "IDENTIFY_SYSTEM on " + endpoint +
+                                      " answered something unexpected: " + identify.output);
+  }
+  std::string line = plan.job + ": accepts TLS + scram on " + endpoint + " as " +
+                     plan.replication_role + " (system " + system[0] + ", timeline " + system[1] +
+                     ")";
+
+  // The role it serves in: a primary never in recovery; a standby in recovery and streaming
+  // from its primary (else synchronous commits on the primary wait).
+  const std::string query = plan.kind == NodeKind::primary
+                                ? "SELECT pg_is_in_recovery();"
+                                : "SELECT pg_is_in_recovery(), status, sender_host "
+                                  "FROM pg_stat_wal_receiver WHERE status = 'streaming';";
+  const std::string expected =
+      plan.kind == NodeKind::primary ? "f" : "t\x1fstreaming\x1f" + plan.upstream_address;
+  const auto answered = [&expected](const ChildResult& result) {
+    return result.exit_code == 0 && trim(result.output) == expected;
+  };
+  const auto role =
+      run_child_until({socket_psql(plan, "postgres"), kEnvironment, query, 30s}, wait, answered);
+  if (!answered(role)) {
+    const std::string answer(trim(role.output));
+    throw Error(ExitCode::system,
+                plan.kind == NodeKind::primary
+                    ? "postgres on " + endpoint + " is in recovery, not a primary: " + role.output
+                    : "the standby on " + endpoint + " is not streaming from " +
+                          plan.upstream_address + " (within " + std::to_string(wait.count()) +
+                          " s): " + (answer.empty() ? "no walreceiver streaming" : role.output));
+  }
+  return line + (plan.kind == NodeKind::primary
+                     ? "; primary"
+                     : "; standby, streaming from " + plan.upstream_address);
 }
 
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {

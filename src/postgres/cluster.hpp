@@ -67,6 +67,12 @@ std::vector<std::string> converge_cluster(const NodePlan& plan, const LocalServe
 // monit watches. Throws when isolation is missing or out of sync after `isolation_wait`.
 [[noreturn]] void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait);
 
+// post-start: waits (bounded by `wait`) until postgres accepts a TLS (verify-full) + scram
+// replication login on the VM's own address, then checks the role it serves in: a primary
+// out of recovery; a standby in recovery, streaming from its primary. Returns one line saying
+// so; throws Error(system) with what was seen otherwise.
+std::string check_server(const NodePlan& plan, std::chrono::seconds wait);
+
 // The pid file monit watches.
 std::string server_pid_path(const NodePlan& plan);
 

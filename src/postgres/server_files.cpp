@@ -42,22 +42,29 @@ std::string pgpass_path(const NodePlan& plan) {
   return plan.paths.config + "/pgpass";
 }
 
-std::string render_pgpass(const NodePlan& plan) {
-  if (plan.kind != NodeKind::standby) {
-    return {};
+std::string passfile_entry(const std::string& host, int port, const std::string& database,
+                           const std::string& user, const std::string& password) {
+  std::string escaped;
+  for (const char c : password) {
+    if (c == ':' || c == '\\') {
+      escaped += '\\';
+    }
+    escaped += c;
   }
+  return host + ":" + std::to_string(port) + ":" + database + ":" + user + ":" + escaped + "\n";
+}
+
+std::string render_pgpass(const NodePlan& plan) {
   const auto role = std::find_if(plan.roles.begin(), plan.roles.end(), [&plan](const RoleSpec& r) {
     return r.name == plan.replication_role;
   });
-  std::string password;
-  for (const char c : role->password) {
-    if (c == ':' || c == '\\') {
-      password += '\\';
-    }
-    password += c;
-  }
-  return plan.upstream_address + ":" + std::to_string(plan.port) +
-         ":replication:" + plan.replication_role + ":" + password + "\n";
+  const auto entry = [&](const std::string& host) {
+    return passfile_entry(host, plan.port, "replication", plan.replication_role, role->password);
+  };
+  // The standby's walreceiver and pg_basebackup reach the primary; post-start reaches the
+  // node's own address.
+  return (plan.kind == NodeKind::standby ? entry(plan.upstream_address) : std::string()) +
+         entry(plan.listen_address);
 }
 
 std::string primary_conninfo(const NodePlan& plan) {
@@ -134,7 +141,10 @@ std::string render_pg_hba_conf(const NodePlan& plan) {
     out << "hostssl replication " << plan.replication_role << " " << host_cidr(address)
         << " scram-sha-256\n";
   }
-  out << "host replication all all reject\n"
+  out << "# post-start's check, from this VM's own address.\n"
+      << "hostssl replication " << plan.replication_role << " " << host_cidr(plan.listen_address)
+      << " scram-sha-256\n"
+      << "host replication all all reject\n"
       << "\n# The replication role may log in nowhere else.\n"
       << "host all " << plan.replication_role << " all reject\n"
       << "\n# Clients only through pgpool: its VMs and the VIP, over TLS.\n";

@@ -20,9 +20,14 @@ std::string render_postgresql_conf(const NodePlan& plan);
 // explicit reject for everything else.
 std::string render_pg_hba_conf(const NodePlan& plan);
 
-// Pure. A standby's password file for its replication connection (libpq's passfile format,
-// database "replication"); empty on a primary, which connects nowhere. Written 0600 for the
-// node's user: libpq ignores a password file that others can read.
+// Pure. One line of libpq's password file, its ':' and '\' escaped.
+std::string passfile_entry(const std::string& host, int port, const std::string& database,
+                           const std::string& user, const std::string& password);
+
+// Pure. The replication role's password file (libpq's passfile format, database
+// "replication"): for post-start's check on the node's own address, and on a standby for its
+// connection to the primary. Written 0600 for the node's user: libpq ignores a password file
+// that others can read.
 std::string render_pgpass(const NodePlan& plan);
 std::string pgpass_path(const NodePlan& plan);
 

@@ -34,9 +34,17 @@ Commands:
           colocated isolation table is in force, then runs pgguard-launch, which execs
           pgpool under its profile and writes the pid file
           monit watches; returns 0 once pgpool runs, or the failure's exit status.
+  post-start [--wait SECONDS]
+          BOSH's post-start: waits (default 60 s) until pgpool accepts a TLS (verify-full) +
+          scram login as the check role on the VM's own address and answers SHOW pool_nodes;
+          prints the backends it sees. Fails the deploy otherwise.
   stop [--grace SECONDS]
           monit's stop program: fast shutdown (SIGINT) of the pgpool in the pid file, only if it
           runs as pgpool's account; immediate shutdown after the grace (default 20 s).
+  drain [--grace SECONDS]
+          BOSH's drain: the same clean stop while the VIP broker still runs (pgpool gives the
+          VIP up through it, and another node takes it over), then prints only "0" on stdout;
+          what it did goes to --log. Safe to repeat.
   start-vip [--setup FILE]
           monit's start program of the VIP broker (only with a VIP): the setup plan again, then
           pgguard-launch runs `pgguard-vip serve` under the vip-helper profile as the broker's
@@ -59,11 +67,13 @@ int run(int argc, char** argv) {
   const auto arguments =
       parse_job_command_line(argc, argv,
                              {"pgguard-pgpool",
-                              "pre-start|start|stop|start-vip|stop-vip|show|check",
+                              "pre-start|start|post-start|stop|drain|start-vip|stop-vip|show|check",
                               {"pre-start", "start", "start-vip"},
                               {"start"},
-                              {"stop", "stop-vip"},
-                              {"show"}});
+                              {"stop", "drain", "stop-vip"},
+                              {"post-start"},
+                              {"show"},
+                              {"drain"}});
   if (arguments.help) {
     std::cout << kUsage;
     return 0;
@@ -133,14 +143,23 @@ int run(int argc, char** argv) {
                            std::chrono::seconds(wait + 30));
     pgpool::exec_pgpool(plan, std::chrono::seconds(wait));
   }
-  if (command == "stop") {
-    const unsigned grace = arguments.grace.value_or(20);
-    std::cout << plan.job << ": " << pgpool::stop_pgpool(plan, std::chrono::seconds(grace)) << "\n";
+  if (command == "post-start") {
+    const unsigned wait = arguments.wait.value_or(60);
+    std::cout << pgpool::check_pgpool(plan, std::chrono::seconds(wait)) << "\n";
     return 0;
   }
-  throw Error(ExitCode::bad_input,
-              "unknown command '" + command +
-                  "': expected pre-start, start, stop, start-vip, stop-vip, show or check");
+  if (command == "stop" || command == "drain") {
+    const unsigned grace = arguments.grace.value_or(20);
+    std::cout << plan.job << ": " << pgpool::stop_pgpool(plan, std::chrono::seconds(grace))
+              << std::endl;
+    if (command == "drain") {
+      answer_drain(arguments);
+    }
+    return 0;
+  }
+  throw Error(ExitCode::bad_input, "unknown command '" + command +
+                                       "': expected pre-start, start, post-start, stop, drain, "
+                                       "start-vip, stop-vip, show or check");
 }
 
 }  // namespace

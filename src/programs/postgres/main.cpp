@@ -34,9 +34,16 @@ Commands:
           postgres under the server profile and writes the pid file monit watches;
           returns 0 once postgres runs, or the failure's exit status.
           A standby without standby.signal is refused.
+  post-start [--wait SECONDS]
+          BOSH's post-start: waits (default 60 s) until postgres accepts a TLS (verify-full) +
+          scram login on the VM's own address, then checks its role: a primary out of
+          recovery, a standby streaming from its primary. Fails the deploy otherwise.
   stop [--grace SECONDS]
           monit's stop program: fast shutdown (SIGINT) of the postmaster in the pid file, only if
           it runs as the node's user; immediate shutdown after the grace (default 20 s).
+  drain [--grace SECONDS]
+          BOSH's drain: the same clean stop (BOSH has unmonitored postgres), then prints only
+          "0" on stdout, as BOSH requires; what it did goes to --log. Safe to repeat.
   show --file postgresql.conf|pg_hba.conf
           print a generated file (touches nothing)
   check   validate the plan only
@@ -52,11 +59,13 @@ Reference: docs/jobs.md
 int run(int argc, char** argv) {
   const auto arguments = parse_job_command_line(argc, argv,
                                                 {"pgguard-postgres",
-                                                 "pre-start|start|stop|show|check",
+                                                 "pre-start|start|post-start|stop|drain|show|check",
                                                  {"pre-start", "start"},
                                                  {"start"},
-                                                 {"stop"},
-                                                 {"show"}});
+                                                 {"stop", "drain"},
+                                                 {"post-start"},
+                                                 {"show"},
+                                                 {"drain"}});
   if (arguments.help) {
     std::cout << kUsage;
     return 0;
@@ -117,14 +126,23 @@ int run(int argc, char** argv) {
                            std::chrono::seconds(wait + 30));
     postgres::exec_server(plan, std::chrono::seconds(wait));
   }
-  if (command == "stop") {
-    const unsigned grace = arguments.grace.value_or(20);
-    std::cout << plan.job << ": " << postgres::stop_server(plan, std::chrono::seconds(grace))
-              << "\n";
+  if (command == "post-start") {
+    const unsigned wait = arguments.wait.value_or(60);
+    std::cout << postgres::check_server(plan, std::chrono::seconds(wait)) << "\n";
     return 0;
   }
-  throw Error(ExitCode::bad_input,
-              "unknown command '" + command + "': expected pre-start, start, stop, show or check");
+  if (command == "stop" || command == "drain") {
+    const unsigned grace = arguments.grace.value_or(20);
+    std::cout << plan.job << ": " << postgres::stop_server(plan, std::chrono::seconds(grace))
+              << std::endl;
+    if (command == "drain") {
+      answer_drain(arguments);
+    }
+    return 0;
+  }
+  throw Error(ExitCode::bad_input, "unknown command '" + command +
+                                       "': expected pre-start, start, post-start, stop, drain, "
+                                       "show or check");
 }
 
 }  // namespace

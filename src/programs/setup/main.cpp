@@ -29,7 +29,7 @@ Exit codes: 0 done, 2 bad plan (file:line: key:, nothing changed), 3 the system 
 
 int run(int argc, char** argv) {
   const auto arguments =
-      parse_job_command_line(argc, argv, {"pgguard-setup", "apply|check", {}, {}, {}, {}});
+      parse_job_command_line(argc, argv, {"pgguard-setup", "apply|check", {}, {}, {}, {}, {}, {}});
   if (arguments.help) {
     std::cout << kUsage;
     return 0;

@@ -7,6 +7,7 @@
 # TLS + scram login from a pgpool VM works; plain text, a wrong password, the superuser over
 # TCP, an application login from the standby's address and any connection from another
 # instance's VM are refused; postgres and its backends run as the profile says, on both nodes;
+# post-start checks a TLS (verify-full) + scram login on each node's own address and its role;
 # a second pre-start changes nothing and keeps the data; a changed password is applied; a
 # standby without standby.signal is not started; without the isolation table in force, start
 # refuses to run postgres; stop stops only our postmaster. The pgpool job in front of both: its
@@ -15,7 +16,7 @@
 # works and reaches both backends, plain text, a wrong password, the superuser and a login from
 # outside the application networks are refused; a second pre-start changes nothing; after a
 # reboot (empty /var/vcap/sys/run, no pre-start) monit's start alone brings pgpool and postgres
-# back.
+# back; drain stops pgpool and postgres cleanly and prints only BOSH's integer.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -165,6 +166,21 @@ jt_log "monit start: the isolation guard, then postgres (depends on isolation)"
 start_node master pg-master
 postmaster="$(cat "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid")"
 
+jt_log "pg-master post-start: a TLS (verify-full) + scram login on its own address; a primary"
+output="$(vm_run master /var/vcap/jobs/pg-master/bin/post-start 2>&1)" || jt_fail "pg-master post-start failed: $output"
+[[ "$output" =~ ^"pg-master: accepts TLS + scram on $master:5432 as replicator (system "[0-9]+", timeline 1); primary"$ ]] ||
+  jt_fail "pg-master post-start said: $output"
+# verify-full: with a CA that did not sign the server's certificate, the check fails.
+master_config="$(vm_dir master)/vcap/data/pg-master/config"
+cp "$master_config/ca.crt" "$work/ca.crt.kept"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=another CA" \
+  -keyout "$work/other-ca.key" -out "$master_config/ca.crt" 2>/dev/null
+output="$(vm_run master /var/vcap/packages/pgguard/bin/pgguard-postgres post-start \
+  --plan /var/vcap/jobs/pg-master/config/node.conf --wait 1 2>&1)" && jt_fail "post-start passed with a foreign CA: $output"
+grep -q "does not accept a TLS + scram login on $master:5432.*certificate verify failed" <<<"$output" ||
+  jt_fail "post-start with a foreign CA failed for another reason: $output"
+cp "$work/ca.crt.kept" "$master_config/ca.crt"
+
 jt_log "pg-standby: pre-start copies the master (pg_basebackup, TLS, slot standby_0), monit starts it"
 vm_run standby /var/vcap/jobs/isolation/bin/pre-start || jt_fail "isolation pre-start on the standby failed"
 output="$(vm_run standby /var/vcap/jobs/pg-standby/bin/pre-start 2>&1)" || jt_fail "pg-standby pre-start failed: $output"
@@ -177,6 +193,9 @@ $output"
   jt_fail "the standby's password file is not postgres 0600"
 start_node standby pg-standby
 standby_postmaster="$(cat "$(vm_dir standby)/vcap/sys/run/pg-standby/postgres.pid")"
+output="$(vm_run standby /var/vcap/jobs/pg-standby/bin/post-start 2>&1)" || jt_fail "pg-standby post-start failed: $output"
+[[ "$output" =~ ^"pg-standby: accepts TLS + scram on $standby:5432 as replicator (system "[0-9]+", timeline 1); standby, streaming from $master"$ ]] ||
+  jt_fail "pg-standby post-start said: $output"
 
 jt_log "a TLS + scram login from the pgpool VM works; the write is acknowledged synchronously"
 result="$(psql_from pgpool app-secret-1 app verify-full \
@@ -234,6 +253,9 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 [ "$result" = "$master:up:primary $standby:up:standby " ] || jt_fail "pgpool does not see both backends up: $result"
+output="$(vm_run pgpool /var/vcap/jobs/pgpool/bin/post-start 2>&1)" || jt_fail "pgpool post-start failed: $output"
+[ "$output" = "pgpool: accepts TLS + scram on $pgpool:9999 as pgpool_monitor; backends: $master up primary, $standby up standby" ] ||
+  jt_fail "pgpool post-start said: $output"
 
 jt_log "pgpool: refused: plain text, a wrong password, the superuser, a login from outside the client network"
 result="$(psql_from app app-secret-1 app disable "SELECT 1" "$pgpool" 9999)" && jt_fail "a plain-text login through pgpool worked: $result"
@@ -274,7 +296,21 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 [ "$result" = kept ] || jt_fail "no login through pgpool after the reboot: $result"
-jt_monit_stop pgpool pgpool pgpool >/dev/null
+
+jt_log "pgpool drain: the clean stop; stdout holds only BOSH's integer, also when repeated"
+pgpool_main="$(cat "$(vm_dir pgpool)/vcap/sys/run/pgpool/pgpool.pid")"
+for round in first second; do
+  output="$(vm_run pgpool /var/vcap/jobs/pgpool/bin/drain 2>"$work/drain.err")" || jt_fail "pgpool's $round drain failed"
+  [ "$output" = 0 ] || jt_fail "pgpool's $round drain printed '$output', not 0"
+  [ -s "$work/drain.err" ] && jt_fail "pgpool's $round drain wrote to stderr: $(cat "$work/drain.err")"
+done
+kill -0 "$pgpool_main" 2>/dev/null && jt_fail "pgpool still runs after drain"
+grep -q "pgpool: stopped pid $pgpool_main (fast shutdown)" "$(vm_dir pgpool)/vcap/sys/log/pgpool/pgguard-pgpool.log" ||
+  jt_fail "no drain line in pgpool's log"
+output="$(vm_run pgpool /var/vcap/packages/pgguard/bin/pgguard-pgpool post-start \
+  --plan /var/vcap/jobs/pgpool/config/pool.conf --wait 1 2>&1)" && jt_fail "post-start passed with pgpool stopped: $output"
+grep -q "pgpool does not accept a TLS + scram login on $pgpool:9999" <<<"$output" ||
+  jt_fail "post-start with pgpool stopped failed for another reason: $output"
 
 jt_log "refused: plain text, a wrong password, the superuser over TCP, the standby's address, another instance"
 result="$(psql_from pgpool app-secret-1 app disable "SELECT 1")" && jt_fail "a plain-text login worked: $result"
@@ -320,12 +356,15 @@ mv "$signal.aside" "$signal"
 jt_monit_start standby pg-standby postgres
 wait_ready standby pg-standby
 
-jt_log "monit stop, then a second pre-start: nothing changes, the data is kept"
-output="$(jt_monit_stop master pg-master postgres 2>&1)" || jt_fail "stop failed: $output"
-kill -0 "$postmaster" 2>/dev/null && jt_fail "the postmaster still runs after stop"
-[ -e "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid" ] && jt_fail "stop left the pid file for monit to misread"
+jt_log "drain (BOSH's clean stop; only 0 on stdout), then a second pre-start: nothing changes, the data is kept"
+output="$(vm_run master /var/vcap/jobs/pg-master/bin/drain 2>"$work/drain.err")" || jt_fail "pg-master drain failed"
+[ "$output" = 0 ] || jt_fail "pg-master drain printed '$output', not 0"
+[ -s "$work/drain.err" ] && jt_fail "pg-master drain wrote to stderr: $(cat "$work/drain.err")"
+kill -0 "$postmaster" 2>/dev/null && jt_fail "the postmaster still runs after drain"
+[ -e "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid" ] && jt_fail "drain left the pid file for monit to misread"
 grep -q "pg-master: stopped pid $postmaster (fast shutdown)" \
-  "$(vm_dir master)/vcap/sys/log/pg-master/pgguard-postgres.log" || jt_fail "no stop line in the log"
+  "$(vm_dir master)/vcap/sys/log/pg-master/pgguard-postgres.log" || jt_fail "no drain line in the log"
+output="$(jt_monit_stop master pg-master postgres 2>&1)" || jt_fail "monit's stop after drain failed: $output"
 output="$(vm_run master /var/vcap/jobs/pg-master/bin/pre-start 2>&1)" || jt_fail "the second pre-start failed: $output"
 [ "$output" = "pg-master: nothing changed" ] || jt_fail "the second pre-start changed something:
 $output"

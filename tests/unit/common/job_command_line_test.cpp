@@ -2,7 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,9 +17,14 @@ using namespace pgguard;
 
 namespace {
 
-const JobCommands kCommands{
-    "pgguard-test", "pre-start|start|stop|show", {"pre-start", "start"}, {"start"}, {"stop"},
-    {"show"}};
+const JobCommands kCommands{"pgguard-test",
+                            "pre-start|start|post-start|stop|drain|show",
+                            {"pre-start", "start"},
+                            {"start"},
+                            {"stop", "drain"},
+                            {"post-start"},
+                            {"show"},
+                            {"drain"}};
 
 JobCommandLine parse(std::vector<std::string> words) {
   words.insert(words.begin(), "pgguard-test");
@@ -49,6 +59,8 @@ BOOST_AUTO_TEST_CASE(each_command_takes_its_own_options) {
   BOOST_TEST(!start.grace.has_value());
   BOOST_TEST(*parse({"stop", "--plan", "p", "--grace", "7"}).grace == 7U);
   BOOST_TEST(*parse({"show", "--plan", "p", "--file", "x"}).file == "x");
+  BOOST_TEST(*parse({"post-start", "--plan", "p", "--wait", "9"}).wait == 9U);
+  BOOST_TEST(!parse({"stop", "--plan", "p"}).answer_output.valid());
   BOOST_TEST(parse({"--help"}).help);
 }
 
@@ -59,11 +71,47 @@ BOOST_AUTO_TEST_CASE(an_option_for_another_command_is_refused_not_ignored) {
   BOOST_TEST(refusal({"pre-start", "--plan", "p", "--file", "f"}) ==
              "--file does not apply to pre-start");
   BOOST_TEST(refusal({"start"}) ==
-             "usage: pgguard-test pre-start|start|stop|show --plan FILE (see --help)");
+             "usage: pgguard-test pre-start|start|post-start|stop|drain|show --plan FILE (see "
+             "--help)");
+  BOOST_TEST(refusal({"stop", "--plan", "p", "--wait", "1"}) == "--wait does not apply to stop");
   BOOST_TEST(refusal({"start", "--plan", "p", "--grace", "soon"}).find("(see --help)") !=
              std::string::npos);
   BOOST_TEST(refusal({"start", "--plan", "p", "--frobnicate"}).find("frobnicate") !=
              std::string::npos);
+}
+
+// BOSH reads a drain script's stdout as one integer: what the stop says goes to --log, and
+// only the answer to the stdout the program started with.
+BOOST_AUTO_TEST_CASE(drain_answers_only_an_integer_on_the_original_stdout) {
+  std::cout.flush();  // Boost.Test's own output, written before the redirection
+  int answer_pipe[2];
+  BOOST_REQUIRE(::pipe(answer_pipe) == 0);
+  const int saved_stdout = ::dup(STDOUT_FILENO);
+  const int saved_stderr = ::dup(STDERR_FILENO);
+  BOOST_REQUIRE(::dup2(answer_pipe[1], STDOUT_FILENO) >= 0);
+  ::close(answer_pipe[1]);
+  char log_path[] = "/tmp/pgguard-drain-test.XXXXXX";
+  const int log_fd = ::mkstemp(log_path);
+  BOOST_REQUIRE(log_fd >= 0);
+  ::close(log_fd);
+  {
+    const auto line = parse({"drain", "--plan", "p", "--log", log_path});
+    std::cout << "drain: stopped pid 42 (fast shutdown)" << std::endl;
+    answer_drain(line);
+  }
+  ::dup2(saved_stdout, STDOUT_FILENO);
+  ::dup2(saved_stderr, STDERR_FILENO);
+  ::close(saved_stdout);
+  ::close(saved_stderr);
+  std::string answer(16, '\0');
+  answer.resize(static_cast<std::size_t>(
+      std::max<ssize_t>(0, ::read(answer_pipe[0], answer.data(), answer.size()))));
+  ::close(answer_pipe[0]);
+  BOOST_TEST(answer == "0\n");
+  std::ifstream log(log_path);
+  const std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  ::unlink(log_path);
+  BOOST_TEST(logged == "drain: stopped pid 42 (fast shutdown)\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

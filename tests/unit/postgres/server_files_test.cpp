@@ -60,16 +60,30 @@ BOOST_AUTO_TEST_CASE(a_standby_streams_from_its_primary_over_verified_tls) {
                        "application_name=standby_0'\n") != std::string::npos,
              text);
   BOOST_TEST(text.find("primary_slot_name = 'standby_0'\n") != std::string::npos);
-  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:replication secret\n");
+  BOOST_TEST(render_pgpass(plan) ==
+             "198.18.1.11:5432:replication:replicator:replication secret\n"
+             "198.18.1.12:5432:replication:replicator:replication secret\n");
   BOOST_TEST(render_postgresql_conf(golden_plan()).find("primary_conninfo") == std::string::npos);
-  BOOST_TEST(render_pgpass(golden_plan()).empty());
+}
+
+// post-start logs in on the node's own address as the replication role, and nowhere else
+// from there.
+BOOST_AUTO_TEST_CASE(post_start_may_reach_its_own_node_as_the_replication_role_only) {
+  const auto plan = golden_plan();
+  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:replication secret\n");
+  const auto text = render_pg_hba_conf(plan);
+  BOOST_TEST(text.find("hostssl replication replicator 198.18.1.11/32 scram-sha-256\n") !=
+             std::string::npos);
+  BOOST_TEST(text.find("hostssl all all 198.18.1.11/32") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_password_file_escapes_colons_and_backslashes) {
   auto plan = pgguard::postgres::parse_node_plan(
       pgguard::config::ConfigFile::load(source_path("spec/fixtures/pg-standby/node.conf")));
   plan.roles.at(0).password = "a:b\\c";
-  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:a\\:b\\\\c\n");
+  BOOST_TEST(render_pgpass(plan) ==
+             "198.18.1.11:5432:replication:replicator:a\\:b\\\\c\n"
+             "198.18.1.12:5432:replication:replicator:a\\:b\\\\c\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
