@@ -74,6 +74,42 @@ void watchdog_settings(const PoolPlan& plan, TextBuilder& out) {
 
 }  // namespace
 
+std::map<std::string, std::string> profile_placeholders(const PoolPlan& plan) {
+  std::vector<std::string> connect_ports;
+  for (const auto& backend : plan.backends) {
+    connect_ports.push_back(std::to_string(backend.port));
+  }
+  std::map<std::string, std::string> values = {{"USER", plan.user},
+                                               {"GROUP", plan.user},
+                                               {"RUN_DIR", plan.paths.state},
+                                               {"SOCKET_DIR", plan.paths.runtime},
+                                               {"LOG_DIR", plan.paths.logs},
+                                               {"CONF_DIR", plan.paths.config},
+                                               {"PGPOOL_DIR", plan.paths.pgpool_bin},
+                                               {"POSTGRES_DIR", plan.paths.postgres_dir},
+                                               {"PGGUARD_DIR", plan.paths.pgguard},
+                                               {"PORT", std::to_string(plan.port)},
+                                               {"PCP_PORT", std::to_string(plan.pcp_port)}};
+  // pgpool's own port: post-start's check on this node; with the watchdog, the other nodes'.
+  connect_ports.push_back(std::to_string(plan.port));
+  if (plan.watchdog) {
+    connect_ports.push_back(std::to_string(plan.watchdog->port));
+    values["WD_PORT"] = std::to_string(plan.watchdog->port);
+  }
+  std::sort(connect_ports.begin(), connect_ports.end());
+  connect_ports.erase(std::unique(connect_ports.begin(), connect_ports.end()), connect_ports.end());
+  values["CONNECT_PORTS"] = join(connect_ports, ",");
+  return values;
+}
+
+std::map<std::string, std::string> broker_placeholders(const PoolPlan& plan) {
+  return {{"USER", plan.vip->broker_user},
+          {"GROUP", plan.user},
+          {"RUN_DIR", plan.vip->runtime + "/socket"},
+          {"PGGUARD_DIR", plan.paths.pgguard},
+          {"VIP_CONFIG", vip_broker_conf_path(plan)}};
+}
+
 std::string pgpool_conf_path(const PoolPlan& plan) {
   return plan.paths.config + "/pgpool.conf";
 }

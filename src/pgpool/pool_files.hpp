@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,11 @@ std::string vip_socket_path(const PoolPlan& plan);
 std::string render_check_pgpass(const PoolPlan& plan);
 // The database post-start's check logs in to.
 inline constexpr const char* kCheckDatabase = "postgres";
+
+// Pure. The values of the placeholders of pgpool's profile template and, with a VIP, of the
+// broker's (src/profiles/README.md).
+std::map<std::string, std::string> profile_placeholders(const PoolPlan& plan);
+std::map<std::string, std::string> broker_placeholders(const PoolPlan& plan);
 
 // Pure. pgpool_node_id.
 std::string render_node_id(const PoolPlan& plan);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <tuple>
 
 #include "common/child_process.hpp"
@@ -15,12 +16,13 @@
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
+#include "node/sandbox_settings.hpp"
+#include "node/selinux_policy.hpp"
 #include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
 #include "pgpool/pool_crypto.hpp"
 #include "pgpool/pool_files.hpp"
 #include "sandbox/account_files.hpp"
-#include "sandbox/profile_template.hpp"
 
 namespace pgguard::pgpool {
 
@@ -31,34 +33,6 @@ const std::vector<std::string> kEnvironment = {"PATH=/usr/sbin:/usr/bin:/sbin:/b
 
 std::string launcher(const PoolPlan& plan) {
   return plan.paths.pgguard + "/bin/pgguard-launch";
-}
-
-std::map<std::string, std::string> profile_values(const PoolPlan& plan) {
-  std::vector<std::string> connect_ports;
-  for (const auto& backend : plan.backends) {
-    connect_ports.push_back(std::to_string(backend.port));
-  }
-  std::map<std::string, std::string> values = {{"USER", plan.user},
-                                               {"GROUP", plan.user},
-                                               {"RUN_DIR", plan.paths.state},
-                                               {"SOCKET_DIR", plan.paths.runtime},
-                                               {"LOG_DIR", plan.paths.logs},
-                                               {"CONF_DIR", plan.paths.config},
-                                               {"PGPOOL_DIR", plan.paths.pgpool_bin},
-                                               {"POSTGRES_DIR", plan.paths.postgres_dir},
-                                               {"PGGUARD_DIR", plan.paths.pgguard},
-                                               {"PORT", std::to_string(plan.port)},
-                                               {"PCP_PORT", std::to_string(plan.pcp_port)}};
-  // pgpool's own port: post-start's check on this node; with the watchdog, the other nodes'.
-  connect_ports.push_back(std::to_string(plan.port));
-  if (plan.watchdog) {
-    connect_ports.push_back(std::to_string(plan.watchdog->port));
-    values["WD_PORT"] = std::to_string(plan.watchdog->port);
-  }
-  std::sort(connect_ports.begin(), connect_ports.end());
-  connect_ports.erase(std::unique(connect_ports.begin(), connect_ports.end()), connect_ports.end());
-  values["CONNECT_PORTS"] = join(connect_ports, ",");
-  return values;
 }
 
 // The key pool_passwd is encrypted with: made once, then kept, so that an unchanged password
@@ -100,13 +74,32 @@ std::string vip_broker_pid_path(const PoolPlan& plan) {
   return plan.vip->runtime + "/broker.pid";
 }
 
+std::vector<std::string> load_policy(const PoolPlan& plan) {
+  const auto parent = [](const std::string& path) { return path.substr(0, path.rfind('/')); };
+  std::vector<std::string> paths = {parent(plan.paths.config), plan.paths.logs,
+                                    plan.paths.runtime,        parent(plan.paths.pgpool_bin),
+                                    plan.paths.postgres_dir,   plan.paths.pgguard};
+  if (plan.vip) {
+    paths.push_back(plan.vip->runtime);
+  }
+  return node::load_selinux_policy({plan.selinux_module, paths, plan.sandbox.selinux_required});
+}
+
 std::vector<std::string> write_pool_files(const PoolPlan& plan) {
   std::vector<std::string> written;
   const std::string key = pool_key(plan, written);
-  const auto values = profile_values(plan);
+  const auto values = profile_placeholders(plan);
   const std::string profiles = plan.paths.pgguard + "/share/pgguard/profiles/";
   const std::string template_path =
       profiles + (plan.watchdog ? "pgpool-watchdog.conf.in" : "pgpool.conf.in");
+  // pgpool gets the operator's sandbox settings; the broker, which holds capabilities, only
+  // what is required.
+  const auto render = [](const std::string& path,
+                         const std::map<std::string, std::string>& placeholders,
+                         node::ProfileAdjustment adjustment, std::string_view domain) {
+    adjustment.selinux_context = node::selinux_domain(domain);
+    return node::render_profile(read_regular_file(path), path, placeholders, adjustment);
+  };
   // Read by pgpool (group), written by root only; the profile is read by the launcher (root).
   const node::Ownership readable{"root", plan.user, 0640};
   std::vector<std::tuple<std::string, std::string, node::Ownership>> files = {
@@ -118,25 +111,19 @@ std::vector<std::string> write_pool_files(const PoolPlan& plan) {
       {check_pgpass_path(plan), render_check_pgpass(plan),
        node::Ownership{plan.user, plan.user, 0600}},
       {pgpool_profile_path(plan),
-       sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
+       render(template_path, values, node::service_adjustment(plan.sandbox), "secpg_pgpool_t"),
        node::Ownership{"root", "root", 0600}},
   };
   if (plan.vip) {
     // The broker runs as its own account in pgpool's group: the socket it creates (0660) then
     // reaches pgpool and nobody else.
-    const std::map<std::string, std::string> broker_values = {
-        {"USER", plan.vip->broker_user},
-        {"GROUP", plan.user},
-        {"RUN_DIR", plan.vip->runtime + "/socket"},
-        {"PGGUARD_DIR", plan.paths.pgguard},
-        {"VIP_CONFIG", vip_broker_conf_path(plan)}};
     const std::string broker_template = profiles + "vip-helper.conf.in";
     // Read by the broker through the group it runs with (pgpool's); it holds no secret.
     files.emplace_back(vip_broker_conf_path(plan), render_vip_broker_conf(plan),
                        node::Ownership{"root", plan.user, 0640});
     files.emplace_back(vip_broker_profile_path(plan),
-                       sandbox::instantiate_profile(read_regular_file(broker_template),
-                                                    broker_template, broker_values),
+                       render(broker_template, broker_placeholders(plan),
+                              node::tool_adjustment(plan.sandbox), "secpg_vip_t"),
                        node::Ownership{"root", "root", 0600});
   }
   for (const auto& [path, content, ownership] : files) {

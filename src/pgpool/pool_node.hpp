@@ -11,6 +11,11 @@
 // account, never as root and never unsandboxed.
 namespace pgguard::pgpool {
 
+// pre-start, before anything of the node runs: the release's SELinux policy module loaded and
+// the job's directories and packages relabelled where SELinux is enabled
+// (node/selinux_policy.hpp). Returns one line per change.
+std::vector<std::string> load_policy(const PoolPlan& plan);
+
 // Writes pgpool.conf, pool_hba.conf, pcp.conf, pool_passwd, pgpool_node_id and the launcher
 // profile into paths.config; creates the pool_passwd key once (pgpool.key, 0600 for pgpool)
 // and keeps it. Only what differs is rewritten. Returns one line per file written.

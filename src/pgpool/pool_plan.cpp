@@ -40,6 +40,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"paths.postgres", false, true},
     {"paths.pgguard", false, true},
     {"paths.isolation", false, true},
+    {"paths.selinux_module", false, false},
     {"settings.num_init_children", false, false},
     {"settings.max_pool", false, false},
     {"settings.child_life_time", false, false},
@@ -198,7 +199,8 @@ void parse_vip(const ConfigFile& file, PoolPlan& plan) {
 }  // namespace
 
 PoolPlan parse_pool_plan(const ConfigFile& file) {
-  file.check_keys(kKeys);
+  static const auto keys = node::with_sandbox_keys(kKeys);
+  file.check_keys(keys);
   PoolPlan plan;
   plan.job = value_of(file, "job");
   plan.user = value_of(file, "user");
@@ -247,6 +249,10 @@ PoolPlan parse_pool_plan(const ConfigFile& file) {
                 path_of(file, "paths.logs"),       path_of(file, "paths.config"),
                 path_of(file, "paths.pgpool_bin"), path_of(file, "paths.postgres"),
                 path_of(file, "paths.pgguard"),    path_of(file, "paths.isolation")};
+  if (single(file, "paths.selinux_module") != nullptr) {
+    plan.selinux_module = path_of(file, "paths.selinux_module");
+  }
+  plan.sandbox = node::parse_sandbox_settings(file);
 
   PoolSettings& settings = plan.settings;
   settings.num_init_children = integer_of(file, "settings.num_init_children", 32, 1, 10000);

@@ -6,6 +6,7 @@
 
 #include "common/config_file.hpp"
 #include "common/error.hpp"
+#include "node/sandbox_settings.hpp"
 
 // The data one pgpool-II node of the release runs from: what the pgpool job rendered from its
 // properties and links (config/pool.conf), read by pgguard-pgpool for pre-start, monit's start
@@ -86,6 +87,10 @@ struct PoolPlan {
   std::string tls_certificate;  // file names below paths.config
   std::string tls_private_key;
   std::string tls_ca;
+  node::SandboxSettings sandbox;  // the job's sandbox properties (pgpool's profile)
+  // The release's SELinux policy module package, loaded by pre-start where SELinux is
+  // enabled; empty: none named.
+  std::string selinux_module;
 };
 
 // Pure. Throws ConfigError (file:line: key: message) for every problem: unknown or missing

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <string_view>
 #include <thread>
 
 #include "common/child_process.hpp"
@@ -17,13 +18,14 @@
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
+#include "node/sandbox_settings.hpp"
+#include "node/selinux_policy.hpp"
 #include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
 #include "postgres/roles_plan.hpp"
 #include "postgres/scram.hpp"
 #include "postgres/server_files.hpp"
 #include "sandbox/account_files.hpp"
-#include "sandbox/profile_template.hpp"
 
 namespace pgguard::postgres {
 
@@ -31,28 +33,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The SELinux domain of the server and its tools (docs/selinux.md).
+constexpr std::string_view kDomain = "secpg_postgres_t";
+
 // The launcher keeps only what the profile names; this is what it itself needs.
 const std::vector<std::string> kEnvironment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
 
 bool exists(const std::string& path) {
   struct stat status {};
   return ::lstat(path.c_str(), &status) == 0;
-}
-
-std::map<std::string, std::string> profile_values(const NodePlan& plan) {
-  const std::string port = std::to_string(plan.port);
-  return {{"USER", plan.user},
-          {"GROUP", plan.user},
-          {"DATA_DIR", plan.paths.data},
-          {"CONF_DIR", plan.paths.config},
-          // The package the programs come from: bin/'s parent.
-          {"POSTGRES_DIR", plan.paths.postgres_bin.substr(0, plan.paths.postgres_bin.rfind('/'))},
-          {"SOCKET_DIR", plan.paths.runtime},
-          {"LOG_DIR", plan.paths.logs},
-          {"ARCHIVE_DIR", plan.paths.archive},
-          {"SCRATCH_DIR", plan.paths.scratch},
-          {"PORT", port},
-          {"CONNECT_PORTS", port}};
 }
 
 std::vector<std::string> launch(const std::string& profile, const std::vector<std::string>& command,
@@ -115,11 +104,28 @@ std::string basebackup_profile_path(const NodePlan& plan) {
   return plan.paths.config + "/pg_basebackup.profile";
 }
 
+std::vector<std::string> load_policy(const NodePlan& plan) {
+  const auto parent = [](const std::string& path) { return path.substr(0, path.rfind('/')); };
+  return node::load_selinux_policy(
+      {plan.selinux_module,
+       {parent(plan.paths.data), parent(plan.paths.config), plan.paths.logs, plan.paths.runtime,
+        parent(plan.paths.postgres_bin)},
+       plan.sandbox.selinux_required});
+}
+
 std::vector<std::string> write_server_files(const NodePlan& plan) {
-  const auto values = profile_values(plan);
-  const auto instantiate = [&plan, &values](const std::string& name) {
+  const auto values = profile_placeholders(plan);
+  // The server gets the operator's sandbox settings; the tools beside it only what is
+  // required. All share one SELinux domain (docs/selinux.md).
+  const auto domain = node::selinux_domain(kDomain);
+  auto server = node::service_adjustment(plan.sandbox);
+  server.selinux_context = domain;
+  auto tool = node::tool_adjustment(plan.sandbox);
+  tool.selinux_context = domain;
+  const auto instantiate = [&plan, &values, &server, &tool](const std::string& name) {
     const std::string path = plan.paths.profiles + "/" + name;
-    return sandbox::instantiate_profile(read_regular_file(path), path, values);
+    return node::render_profile(read_regular_file(path), path, values,
+                                name == "postgres-server.conf.in" ? server : tool);
   };
   // Read by postgres (group), written by root only; the profiles are read by the launcher
   // (root) alone.
@@ -185,7 +191,7 @@ bool clone_primary(const NodePlan& plan) {
                                       " holds files but no cluster: refusing to copy over data "
                                       "this program does not recognise");
   }
-  const std::string staging = plan.paths.data + ".basebackup";
+  const std::string staging = basebackup_staging_path(plan);
   const auto user = sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
   if (!user) {
     throw Error(ExitCode::system, "account " + plan.user + " does not exist");
@@ -202,12 +208,14 @@ bool clone_primary(const NodePlan& plan) {
   if (!staging_fd || ::fchown(staging_fd.get(), user->uid, user->primary_gid) != 0) {
     throw SystemError("cannot create " + staging, errno);
   }
-  auto values = profile_values(plan);
+  auto values = profile_placeholders(plan);
   values["DATA_DIR"] = staging;
   const std::string template_path = plan.paths.profiles + "/pg_basebackup.conf.in";
+  auto tool = node::tool_adjustment(plan.sandbox);
+  tool.selinux_context = node::selinux_domain(kDomain);
   node::install_content(
       basebackup_profile_path(plan),
-      sandbox::instantiate_profile(read_regular_file(template_path), template_path, values),
+      node::render_profile(read_regular_file(template_path), template_path, values, tool),
       node::Ownership{"root", "root", 0600});
   const auto argv = launch(
       basebackup_profile_path(plan),

@@ -13,9 +13,15 @@
 // through pgguard-launch under the node's profiles, never as root and never unsandboxed.
 namespace pgguard::postgres {
 
+// pre-start, before anything of the node runs: the release's SELinux policy module loaded and
+// the node's directories and package relabelled where SELinux is enabled
+// (node/selinux_policy.hpp). Returns one line per change.
+std::vector<std::string> load_policy(const NodePlan& plan);
+
 // Writes postgresql.conf, pg_hba.conf and the launcher profiles (initdb, server) into
 // paths.config, root-owned, readable by the node's user's group; only what differs is
-// rewritten. Returns one line per file written.
+// rewritten. The profiles carry the plan's sandbox settings and, where SELinux is enabled, the
+// node's domain; each is parsed before it is written. Returns one line per file written.
 std::vector<std::string> write_server_files(const NodePlan& plan);
 
 // The paths of the rendered profiles.

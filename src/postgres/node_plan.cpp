@@ -53,6 +53,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"paths.launcher", false, true},
     {"paths.profiles", false, true},
     {"paths.isolation", false, true},
+    {"paths.selinux_module", false, false},
     {"server.max_connections", false, false},
     {"server.shared_buffers", false, false},
     {"server.work_mem", false, false},
@@ -161,7 +162,8 @@ void check_identifier(const std::string& name, const Location& where, const std:
 }
 
 NodePlan parse_node_plan(const ConfigFile& file) {
-  file.check_keys(kKeys);
+  static const auto keys = node::with_sandbox_keys(kKeys);
+  file.check_keys(keys);
 
   NodePlan plan;
   const std::string kind = choice_of(file, "kind", "", {"primary", "standby"});
@@ -177,6 +179,10 @@ NodePlan parse_node_plan(const ConfigFile& file) {
                 path_of(file, "paths.logs"),         path_of(file, "paths.config"),
                 path_of(file, "paths.postgres_bin"), path_of(file, "paths.launcher"),
                 path_of(file, "paths.profiles"),     path_of(file, "paths.isolation")};
+  if (single(file, "paths.selinux_module") != nullptr) {
+    plan.selinux_module = path_of(file, "paths.selinux_module");
+  }
+  plan.sandbox = node::parse_sandbox_settings(file);
 
   plan.server.max_connections = integer_of(file, "server.max_connections", 100, 10, 10000);
   plan.server.shared_buffers = memory_of(file, "server.shared_buffers", "128MB");

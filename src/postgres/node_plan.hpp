@@ -6,6 +6,7 @@
 
 #include "common/config_file.hpp"
 #include "common/error.hpp"
+#include "node/sandbox_settings.hpp"
 
 // The data one PostgreSQL node of the release runs from: what its job rendered from properties
 // and links (config/node.conf), read by pgguard-postgres for pre-start, monit's start and stop.
@@ -80,6 +81,10 @@ struct NodePlan {
   std::vector<std::string> synchronous_standbys;  // application_name = slot name
   std::vector<RoleSpec> roles;
   std::vector<DatabaseSpec> databases;
+  node::SandboxSettings sandbox;  // the job's sandbox properties
+  // The release's SELinux policy module package, loaded by pre-start where SELinux is
+  // enabled; empty: none named.
+  std::string selinux_module;
 };
 
 // Pure. Throws ConfigError (file:line: key: message) for every problem: unknown or missing

@@ -30,6 +30,26 @@ std::string standby_settings(const NodePlan& plan) {
 
 }  // namespace
 
+std::map<std::string, std::string> profile_placeholders(const NodePlan& plan) {
+  const std::string port = std::to_string(plan.port);
+  return {{"USER", plan.user},
+          {"GROUP", plan.user},
+          {"DATA_DIR", plan.paths.data},
+          {"CONF_DIR", plan.paths.config},
+          // The package the programs come from: bin/'s parent.
+          {"POSTGRES_DIR", plan.paths.postgres_bin.substr(0, plan.paths.postgres_bin.rfind('/'))},
+          {"SOCKET_DIR", plan.paths.runtime},
+          {"LOG_DIR", plan.paths.logs},
+          {"ARCHIVE_DIR", plan.paths.archive},
+          {"SCRATCH_DIR", plan.paths.scratch},
+          {"PORT", port},
+          {"CONNECT_PORTS", port}};
+}
+
+std::string basebackup_staging_path(const NodePlan& plan) {
+  return plan.paths.data + ".basebackup";
+}
+
 std::string postgresql_conf_path(const NodePlan& plan) {
   return plan.paths.config + "/postgresql.conf";
 }

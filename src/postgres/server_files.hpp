@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "postgres/node_plan.hpp"
@@ -19,6 +20,14 @@ std::string render_postgresql_conf(const NodePlan& plan);
 // every other TCP client only from pgpool's VMs and the VIP, over TLS with scram-sha-256; an
 // explicit reject for everything else.
 std::string render_pg_hba_conf(const NodePlan& plan);
+
+// Pure. The values of the shipped profile templates' placeholders for this node
+// (src/profiles/README.md).
+std::map<std::string, std::string> profile_placeholders(const NodePlan& plan);
+
+// Where pg_basebackup copies the primary before the copy is renamed into paths.data (its
+// profile's DATA_DIR).
+std::string basebackup_staging_path(const NodePlan& plan);
 
 // Pure. One line of libpq's password file, its ':' and '\' escaped.
 std::string passfile_entry(const std::string& host, int port, const std::string& database,

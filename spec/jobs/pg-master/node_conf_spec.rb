@@ -41,6 +41,8 @@ RSpec.describe 'pg-master job: config/node.conf' do
     with('postgres.roles', properties['postgres']['roles'] + [role])
   end
 
+  it_behaves_like 'a job with sandbox properties', 'pg-master'
+
   it 'renders the golden file' do
     expect(render).to eq(golden('pg-master/node.conf'))
   end

@@ -29,6 +29,8 @@ RSpec.describe 'pg-standby job: config/node.conf' do
 
   let(:properties) { { 'postgres' => { 'replication' => { 'password' => 'replication secret' } } } }
 
+  it_behaves_like 'a job with sandbox properties', 'pg-standby'
+
   it 'renders the golden file' do
     expect(render).to eq(golden('pg-standby/node.conf'))
   end

@@ -41,6 +41,8 @@ RSpec.describe 'pgpool job: config/pool.conf' do
                     'clients' => { 'cidrs' => ['10.0.16.0/20'] } } }
   end
 
+  it_behaves_like 'a job with sandbox properties', 'pgpool'
+
   it 'renders the golden file' do
     expect(render).to eq(golden('pgpool/pool.conf'))
   end

@@ -25,7 +25,8 @@ constexpr const char* kUsage = R"(Usage: pgguard-pgpool <command> --plan FILE [o
 Commands:
   pre-start [--setup FILE]
           the job's setup plan first (accounts, directories, TLS files; pgguard-setup apply),
-          then pgpool.conf, pool_hba.conf, pcp.conf, pool_passwd (AES form, under a key made
+          the SELinux policy module where SELinux is enabled (refused where it is not, or
+          permissive, with selinux_required), then pgpool.conf, pool_hba.conf, pcp.conf, pool_passwd (AES form, under a key made
           once), pgpool_node_id and the sandbox profile into paths.config. A second run
           changes nothing. One line per change.
   start [--setup FILE] [--isolation-wait SECONDS]
@@ -60,7 +61,8 @@ Options for every command:
   --log FILE   append everything printed (and the launcher's and pgpool's output) to FILE
 
 Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 the system refused
-(isolation not in force, the launcher or pgpool failed). Reference: docs/jobs.md
+(isolation not in force, the launcher or pgpool failed), 4 a required layer (SELinux, Landlock)
+is missing on this host. Reference: docs/jobs.md
 )";
 
 int run(int argc, char** argv) {
@@ -102,6 +104,9 @@ int run(int argc, char** argv) {
   }
   if (command == "pre-start") {
     auto changes = node::apply_setup_file(arguments.setup_path);
+    for (auto& line : pgpool::load_policy(plan)) {
+      changes.push_back(std::move(line));
+    }
     for (auto& line : pgpool::write_pool_files(plan)) {
       changes.push_back(std::move(line));
     }

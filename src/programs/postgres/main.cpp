@@ -23,7 +23,9 @@ constexpr const char* kUsage = R"(Usage: pgguard-postgres <command> --plan FILE 
 Commands:
   pre-start [--setup FILE]
           the job's setup plan first (accounts, directories, TLS files; pgguard-setup apply),
-          then postgresql.conf, pg_hba.conf and the sandbox profiles into paths.config; on a
+          the SELinux policy module where SELinux is enabled (refused where it is not, or
+          permissive, with selinux_required), then postgresql.conf, pg_hba.conf and the
+          sandbox profiles (with the plan's [sandbox] settings) into paths.config; on a
           primary: initdb under its profile when there is no cluster, then roles, passwords,
           databases, extensions and replication slots converged on the plan through a server
           on the unix socket only. A second run changes nothing. One line per change.
@@ -52,7 +54,8 @@ Options for every command:
   --log FILE   append everything printed (and the launcher's and postgres' early output) to FILE
 
 Exit codes: 0 done, 2 bad plan or usage (file:line: key:, nothing changed), 3 the system refused
-(initdb, psql or the server failed; isolation not in force; the program's output is printed).
+(initdb, psql or the server failed; isolation not in force; the program's output is printed),
+4 a required layer (SELinux, Landlock) is missing on this host.
 Reference: docs/jobs.md
 )";
 
@@ -93,6 +96,9 @@ int run(int argc, char** argv) {
   }
   if (command == "pre-start") {
     auto changes = node::apply_setup_file(arguments.setup_path);
+    for (auto& line : postgres::load_policy(plan)) {
+      changes.push_back(std::move(line));
+    }
     for (auto& line : postgres::write_server_files(plan)) {
       changes.push_back(std::move(line));
     }

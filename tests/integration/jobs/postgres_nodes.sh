@@ -7,6 +7,7 @@
 # TLS + scram login from a pgpool VM works; plain text, a wrong password, the superuser over
 # TCP, an application login from the standby's address and any connection from another
 # instance's VM are refused; postgres and its backends run as the profile says, on both nodes;
+# the job's sandbox.rlimits reach the postmaster;
 # post-start checks a TLS (verify-full) + scram login on each node's own address and its role;
 # a second pre-start changes nothing and keeps the data; a changed password is applied; a
 # standby without standby.signal is not started; without the isolation table in force, start
@@ -73,7 +74,8 @@ isolation_properties = {"isolation": {"control": {"cidrs": ["198.19.128.0/24"]},
                                       "service_network": {"cidrs": ["198.18.0.0/16"]},
                                       "clients": {"cidrs": [app + "/32"]},
                                       "vip": [vip]}}
-master_properties = {"postgres": {
+# An operator's rlimit for the server (sandbox.rlimits), seen on the running postmaster below.
+master_properties = {"sandbox": {"rlimits": {"nofile": "3000:3000"}}, "postgres": {
                  "bin_dir": pg_bin, "tls": tls,
                  "replication": {"password": "replication-secret"},
                  "roles": [{"name": "app", "password": app_password},
@@ -165,6 +167,9 @@ grep -q "Data page checksum version: *1" <(vm_run master "$pg_bin/pg_controldata
 jt_log "monit start: the isolation guard, then postgres (depends on isolation)"
 start_node master pg-master
 postmaster="$(cat "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid")"
+
+grep -qE '^Max open files +3000 +3000 ' "/proc/$postmaster/limits" ||
+  jt_fail "the postmaster does not run with the job's sandbox.rlimits: $(grep 'open files' "/proc/$postmaster/limits")"
 
 jt_log "pg-master post-start: a TLS (verify-full) + scram login on its own address; a primary"
 output="$(vm_run master /var/vcap/jobs/pg-master/bin/post-start 2>&1)" || jt_fail "pg-master post-start failed: $output"

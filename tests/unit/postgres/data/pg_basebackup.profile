@@ -1,0 +1,39 @@
+# pgguard-launch profile: pg_basebackup for a new standby (plain format, WAL streamed by a
+# forked child, -R writes standby.signal and primary_conninfo).
+
+user = postgres
+group = postgres
+umask = 0077
+env = LANG=C.UTF-8
+env_pass = PGPASSFILE
+env_pass = PGSSLMODE
+
+[rlimit]
+nofile = 1024:1024
+nproc = 2048:2048
+core = 0:0
+
+[capabilities]
+# None.
+
+[seccomp]
+group = base
+group = network-client
+group = replication
+default_action = errno
+
+[landlock]
+read = /usr
+# The postgres-15 package (programs, libraries, share/): /var/vcap/packages on a VM.
+read = /var/vcap/packages/postgres-15
+read = /etc
+read = /proc
+read = /dev/urandom
+write = /var/vcap/store/pg-standby/data.basebackup
+write = /dev/null
+# Only the primary's port (/var/vcap/sys/run/pg-standby is for a unix-socket connection, which Landlock does
+# not restrict but DAC does).
+read = /var/vcap/sys/run/pg-standby
+# The CA certificate and the password file of the replication connection (TLS verify-full).
+read = /var/vcap/data/pg-standby/config
+connect_tcp = 5432

@@ -1,0 +1,58 @@
+# pgguard-launch profile: PostgreSQL 15 server (postmaster and every process it forks:
+# backends, walsender/walreceiver, checkpointer, archiver, parallel workers, JIT).
+# The children inherit everything below, including what archive_command and COPY PROGRAM
+# run (sh, cp, gzip).
+
+user = postgres
+group = postgres
+umask = 0077
+workdir = /var/vcap/store/pg-master/data
+env = PGDATA=/var/vcap/store/pg-master/data
+env = LANG=C.UTF-8
+# archive_command and COPY PROGRAM run through /bin/sh, which needs a PATH.
+env = PATH=/usr/bin:/bin
+env_pass = TZ
+
+[rlimit]
+# max_connections (100) x max_files_per_process (1000) is bounded by this, per process.
+nofile = 4096:4096
+# RLIMIT_NPROC counts every process of the user: postgres forks one per connection.
+nproc = 2048:2048
+core = 0:0
+# max_stack_depth (2MB) must stay below the soft stack limit.
+stack = 8M:8M
+
+[capabilities]
+# None: empty bounding set, nothing ambient. Postgres needs no privilege.
+
+[seccomp]
+group = base
+group = postgres-server
+group = network-server
+group = network-client
+group = ipc-sysv
+group = shell-hooks
+group = replication
+default_action = errno
+
+[landlock]
+# Binaries, libraries (llvmjit, LLVM), timezone and locale data, passwd/group lookups.
+read = /usr
+# The postgres-15 package (programs, libraries, share/): /var/vcap/packages on a VM.
+read = /var/vcap/packages/postgres-15
+read = /etc
+read = /proc
+read = /sys
+read = /dev/urandom
+read = /var/vcap/data/pg-master/config
+write = /var/vcap/store/pg-master/data
+write = /var/vcap/sys/run/pg-master
+write = /var/vcap/sys/log/pg-master
+write = /var/vcap/store/pg-master/archive
+write = /var/vcap/data/pg-master/scratch
+# dynamic_shared_memory_type = posix (parallel query) creates /dev/shm/PostgreSQL.*
+write = /dev/shm
+write = /dev/null
+bind_tcp = 5432
+# A standby's walreceiver connects to its primary.
+connect_tcp = 5432
