@@ -266,6 +266,16 @@ class Deployment
     ((subnet['azs'] || [subnet['az']]) & group['azs']).first
   end
 
+  # What the director renders for a manual network: the address, its subnet's netmask and
+  # gateway.
+  def network_settings(group, instance)
+    network = group['networks'].first
+    definition = cloud_config['networks'].find { |candidate| candidate['name'] == network['name'] }
+    subnet = definition['subnets'].find { |candidate| IPAddr.new(candidate['range']).include?(IPAddr.new(instance.ip)) }
+    { 'ip' => instance.ip, 'netmask' => IPAddr.new(subnet['range']).inspect[%r{/([\d.]+)>}, 1],
+      'gateway' => subnet['gateway'], 'default' => %w[dns gateway] }
+  end
+
   def dns_name(instance, network)
     "#{instance.id}.#{instance.group['name']}.#{network}.#{manifest['name']}.bosh"
   end
@@ -319,7 +329,7 @@ class Deployment
     instance_spec = Bosh::Template::Test::InstanceSpec.new(
       address: instance.ip, az: instance.az, bootstrap: instance.index.zero?, deployment: manifest['name'],
       id: instance.id, index: instance.index, ip: instance.ip, name: group['name'],
-      networks: { network => { 'ip' => instance.ip, 'default' => %w[dns gateway] } }
+      networks: { network => network_settings(group, instance) }
     )
     spec['templates'].values.to_h do |path|
       [path, release.job(job['name']).template(path).render(properties, spec: instance_spec, consumes: links)]

@@ -31,8 +31,11 @@ RSpec.describe 'pgpool job: config/pool.conf' do
   end
 
   let(:instance) do
+    # networks as the director renders a manual network (docs-bosh: the instance's network settings).
     Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-1', index: 1, ip: '198.18.1.14',
-                                           deployment: 'service-fabrik-0021-6f1a')
+                                           deployment: 'service-fabrik-0021-6f1a',
+                                           networks: { 'service' => { 'ip' => '198.18.1.14', 'netmask' => '255.255.255.0',
+                                                                      'gateway' => '198.18.1.1', 'default' => %w[dns gateway] } })
   end
 
   let(:properties) do
@@ -78,6 +81,18 @@ RSpec.describe 'pgpool job: config/pool.conf' do
   end
 
   describe 'refuses at render time' do
+    it 'a VIP outside the subnet of the pgpool VMs (ARP would announce it nowhere)' do
+      expect { render(with('pgpool.vip', '198.18.2.20')) }
+        .to raise_error(%r{pgpool.vip '198.18.2.20' is outside this VM's subnet 198.18.1.0/24})
+    end
+
+    it 'a VIP on a VM whose network has no netmask (no manual network)' do
+      bare = Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-1', index: 1, ip: '198.18.1.14',
+                                                    networks: { 'service' => { 'ip' => '198.18.1.14' } })
+      expect { render(with('pgpool.vip', '198.18.1.20'), spec: bare) }
+        .to raise_error(/pgpool.vip: the network of this VM's address 198.18.1.14 has no netmask/)
+    end
+
     it 'a VIP with one pgpool node' do
       one = [master_link, Bosh::Template::Test::Link.new(name: 'pgpool', instances: pgpool_nodes('198.18.1.14'))]
       single = Bosh::Template::Test::InstanceSpec.new(name: 'pgpool', id: 'pgpool-0', index: 0, ip: '198.18.1.14')

@@ -59,7 +59,9 @@ json.dump({"properties": {"postgres": {"bin_dir": pg_bin, "tls": tls, "synchrono
                                        "databases": [{"name": "appdb", "owner": "app"}]}},
            "spec": master_spec, "links": {"pgpool": pgpool_link}}, open(f"{work}/pg-master.json", "w"))
 for i, address in enumerate(pools):
-    spec = {"ip": address, "name": "pgpool", "index": i, "id": f"pgpool-{i}", "deployment": "jobs-test"}
+    # The network as the director renders a manual network: the VIP must lie in its subnet.
+    spec = {"ip": address, "name": "pgpool", "index": i, "id": f"pgpool-{i}", "deployment": "jobs-test",
+            "networks": {"service": {"ip": address, "netmask": "255.255.0.0", "default": ["dns", "gateway"]}}}
     json.dump({"properties": isolation, "spec": spec, "links": links}, open(f"{work}/isolation-pool{i}.json", "w"))
     json.dump({"properties": {"pgpool": {"bin_dir": "/usr/sbin", "postgres_dir": "/usr/lib/postgresql/15",
                                          "tls": tls, "pcp": {"password": "pcp-secret"},
