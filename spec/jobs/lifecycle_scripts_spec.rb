@@ -10,10 +10,9 @@ RSpec.describe 'service jobs: post-start and drain' do
   }.each do |job_name, (helper, plan)|
     context job_name do
       let(:job) { release.job(job_name) }
-      let(:spec_file) { YAML.safe_load(File.read(File.join(RELEASE_DIR, 'jobs', job_name, 'spec'))) }
 
       it 'ships bin/post-start and bin/drain' do
-        expect(spec_file['templates']).to include('post-start.erb' => 'bin/post-start', 'drain.erb' => 'bin/drain')
+        expect(job_spec(job_name)['templates']).to include('post-start.erb' => 'bin/post-start', 'drain.erb' => 'bin/drain')
       end
 
       it "post-start runs #{helper}'s check of the running service on the job's plan" do

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "lib/golden.hpp"
+#include "lib/shipped_profile.hpp"
 #include "node/sandbox_settings.hpp"
 #include "plan_fixture.hpp"
 #include "postgres/server_files.hpp"
@@ -11,15 +12,9 @@ using namespace pgguard::postgres;
 using pgguard::postgres::test::golden_plan;
 using pgguard::postgres::test::source_path;
 using pgguard::test::check_golden;
-using pgguard::test::read_source_file;
+using pgguard::test::render_shipped_profile;
 
 namespace {
-
-std::string render(const char* name, const std::map<std::string, std::string>& placeholders,
-                   const pgguard::node::ProfileAdjustment& adjustment) {
-  return pgguard::node::render_profile(read_source_file(std::string("src/profiles/") + name), name,
-                                       placeholders, adjustment);
-}
 
 NodePlan standby_plan() {
   return parse_node_plan(
@@ -32,15 +27,15 @@ BOOST_AUTO_TEST_SUITE(profiles)
 
 BOOST_AUTO_TEST_CASE(golden_server_profile) {
   const auto plan = golden_plan();
-  check_golden(render("postgres-server.conf.in", profile_placeholders(plan),
-                      pgguard::node::service_adjustment(plan.sandbox)),
+  check_golden(render_shipped_profile("postgres-server.conf.in", profile_placeholders(plan),
+                                      pgguard::node::service_adjustment(plan.sandbox)),
                "tests/unit/postgres/data/postgres-server.profile");
 }
 
 BOOST_AUTO_TEST_CASE(golden_initdb_profile) {
   const auto plan = golden_plan();
-  check_golden(render("initdb.conf.in", profile_placeholders(plan),
-                      pgguard::node::tool_adjustment(plan.sandbox)),
+  check_golden(render_shipped_profile("initdb.conf.in", profile_placeholders(plan),
+                                      pgguard::node::tool_adjustment(plan.sandbox)),
                "tests/unit/postgres/data/initdb.profile");
 }
 
@@ -48,16 +43,16 @@ BOOST_AUTO_TEST_CASE(golden_basebackup_profile) {
   const auto plan = standby_plan();
   auto placeholders = profile_placeholders(plan);
   placeholders["DATA_DIR"] = basebackup_staging_path(plan);
-  check_golden(
-      render("pg_basebackup.conf.in", placeholders, pgguard::node::tool_adjustment(plan.sandbox)),
-      "tests/unit/postgres/data/pg_basebackup.profile");
+  check_golden(render_shipped_profile("pg_basebackup.conf.in", placeholders,
+                                      pgguard::node::tool_adjustment(plan.sandbox)),
+               "tests/unit/postgres/data/pg_basebackup.profile");
 }
 
 // The standby's server profile differs from the primary's in its paths only.
 BOOST_AUTO_TEST_CASE(golden_standby_server_profile) {
   const auto plan = standby_plan();
-  check_golden(render("postgres-server.conf.in", profile_placeholders(plan),
-                      pgguard::node::service_adjustment(plan.sandbox)),
+  check_golden(render_shipped_profile("postgres-server.conf.in", profile_placeholders(plan),
+                                      pgguard::node::service_adjustment(plan.sandbox)),
                "tests/unit/postgres/data/postgres-server-standby.profile");
 }
 
