@@ -43,6 +43,15 @@ std::optional<uid_t> process_uid(pid_t pid) {
                         : std::optional<uid_t>(static_cast<uid_t>(std::stoul(fields[0])));
 }
 
+// A killed process stays a zombie until its parent reaps it: it holds its pid, uid and comm,
+// and kill(pid, 0) still succeeds, but it runs nothing.
+bool is_zombie(pid_t pid) {
+  const std::string status = read_proc_file(pid, "status");
+  const auto line = status.find("\nState:");
+  return line != std::string::npos &&
+         trim(std::string_view(status).substr(line + 7, 3)).starts_with('Z');
+}
+
 bool process_alive(pid_t pid) {
   return ::kill(pid, 0) == 0 || errno == EPERM;
 }
@@ -141,7 +150,8 @@ std::optional<pid_t> running_process(const std::string& pid_file, const std::str
   }
   const auto account = sandbox::find_user(read_regular_file("/etc/passwd"), user, "/etc/passwd");
   const auto uid = process_uid(*pid);
-  if (!account || !uid || *uid != account->uid || trim(read_proc_file(*pid, "comm")) != comm) {
+  if (!account || !uid || *uid != account->uid || trim(read_proc_file(*pid, "comm")) != comm ||
+      is_zombie(*pid)) {
     return std::nullopt;
   }
   return pid;
@@ -157,6 +167,10 @@ std::string stop_process(const StopRequest& request) {
   if (!process_uid(*pid)) {
     forget();
     return "not running (pid " + pid_text + " is gone)";
+  }
+  if (is_zombie(*pid)) {
+    forget();
+    return "not running (pid " + pid_text + " has exited)";
   }
   // monit would signal whatever the file names; only the job's own process is stopped.
   if (!running_process(request.pid_file, request.user, request.comm)) {

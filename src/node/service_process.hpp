@@ -29,7 +29,8 @@ void wait_for_isolation(const std::string& isolation_config, std::chrono::second
 [[noreturn]] void exec_program(std::vector<std::string> argv, std::vector<std::string> environment);
 
 // The process a pid file names, when it still runs as `user` with command name `comm`;
-// nullopt otherwise (no file, no pid, gone, or another program: a stale file).
+// nullopt otherwise (no file, no pid, gone, a zombie not yet reaped, or another program: a
+// stale file).
 std::optional<pid_t> running_process(const std::string& pid_file, const std::string& user,
                                      const std::string& comm);
 

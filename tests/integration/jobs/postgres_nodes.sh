@@ -294,6 +294,21 @@ grep -q "pgpool: stopped pid $pgpool_main (fast shutdown)" "$(vm_dir pgpool)/vca
 
 jt_log "pgpool after a reboot: /var/vcap/sys/run is empty and only monit's start runs"
 rm -rf "$(vm_dir pgpool)/vcap/sys/run/pgpool"
+# pgpool's own pid file survives on the ephemeral disk and may name the killed pgpool while it
+# is still a zombie (pgpool itself takes that for a running pgpool): a zombie pgpool of the
+# pgpool account, whose parent never reaps it.
+mkdir -m 0755 "$work/zombie"
+chmod 0711 "$work"
+cp /bin/sleep "$work/zombie/pgpool"
+bash -c 'setpriv --reuid="$1" --regid="$1" --clear-groups -- "$2" 0.05 & echo $! >"$3"; exec sleep 60' \
+  zombie-parent "$pgpool_uid" "$work/zombie/pgpool" "$work/zombie.pid" &
+zombie_parent=$!
+for _ in $(seq 50); do
+  [ -s "$work/zombie.pid" ] && [ "$(awk '{print $3}' "/proc/$(cat "$work/zombie.pid")/stat" 2>/dev/null)" = Z ] && break
+  sleep 0.1
+done
+[ "$(awk '{print $3}' "/proc/$(cat "$work/zombie.pid")/stat")" = Z ] || jt_fail "no zombie pgpool to plant"
+cp "$work/zombie.pid" "$(vm_dir pgpool)/vcap/data/pgpool/state/pgpool-main.pid"
 jt_monit_start pgpool pgpool pgpool
 jt_wait_file pgpool /var/vcap/sys/run/pgpool/pgpool.pid "pgpool's pid file after the reboot"
 for _ in $(seq 300); do
@@ -301,6 +316,7 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 [ "$result" = kept ] || jt_fail "no login through pgpool after the reboot: $result"
+kill "$zombie_parent"
 
 jt_log "pgpool drain: the clean stop; stdout holds only BOSH's integer, also when repeated"
 pgpool_main="$(cat "$(vm_dir pgpool)/vcap/sys/run/pgpool/pgpool.pid")"
