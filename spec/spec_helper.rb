@@ -8,8 +8,8 @@ require 'yaml'
 begin
   require 'bosh/template/test'
 rescue LoadError
-  # RubyGems is unreachable on this project's machines; see support/bosh_template_test.rb.
-  require_relative 'support/bosh_template_test'
+  # RubyGems is unreachable on this project's machines; see local/lib/bosh_template_test.rb.
+  require_relative '../local/lib/bosh_template_test'
 end
 
 RELEASE_DIR = File.expand_path('..', __dir__)

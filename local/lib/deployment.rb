@@ -331,10 +331,17 @@ class Deployment
       id: instance.id, index: instance.index, ip: instance.ip, name: group['name'],
       networks: { network => network_settings(group, instance) }
     )
-    spec['templates'].values.to_h do |path|
+    rendered = spec['templates'].values.to_h do |path|
       [path, release.job(job['name']).template(path).render(properties, spec: instance_spec, consumes: links)]
     rescue StandardError => e
       raise "#{vm} #{job['name']} #{path}: #{e.message}"
     end
+    # The agent renders the monit file as ERB too, with the same properties, links and spec.
+    monit = File.join(@release_dir, 'jobs', job['name'], 'monit')
+    rendered['monit'] = Bosh::Template::Test::Template.new(spec, monit)
+                                                      .render(properties, spec: instance_spec, consumes: links)
+    rendered
+  rescue StandardError => e
+    raise e.message.start_with?(vm) ? e : "#{vm} #{job['name']} monit: #{e.message}"
   end
 end

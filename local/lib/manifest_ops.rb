@@ -183,15 +183,20 @@ module ManifestOps
   # `((name))` and `((name.key))` as the CLI and the director interpolate them: a value that is
   # a whole `((...))` takes the variable's value (any type); one inside a longer string is
   # replaced by its text.
-  def interpolate(node, variables)
+  # With keep_unknown, a variable whose name is not among `variables` stays as it is, as the CLI
+  # leaves what `-v`/`-l` do not define for the director's config server.
+  def interpolate(node, variables, keep_unknown: false)
     case node
-    when Hash then node.transform_values { |value| interpolate(value, variables) }
-    when Array then node.map { |value| interpolate(value, variables) }
+    when Hash then node.transform_values { |value| interpolate(value, variables, keep_unknown: keep_unknown) }
+    when Array then node.map { |value| interpolate(value, variables, keep_unknown: keep_unknown) }
     when String
+      known = ->(name) { !keep_unknown || variables.key?(name.split('.').first) }
       whole = node.match(/\A\(\(([\w.\-\/]+)\)\)\z/)
-      return lookup(variables, whole[1]) if whole
+      return known.call(whole[1]) ? lookup(variables, whole[1]) : node if whole
 
-      node.gsub(/\(\(([\w.\-\/]+)\)\)/) { lookup(variables, Regexp.last_match(1)).to_s }
+      node.gsub(/\(\(([\w.\-\/]+)\)\)/) do |text|
+        known.call(Regexp.last_match(1)) ? lookup(variables, Regexp.last_match(1)).to_s : text
+      end
     else node
     end
   end

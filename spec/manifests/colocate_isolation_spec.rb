@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require_relative '../support/manifest_ops'
+require_relative '../../local/lib/manifest_ops'
 
 RSpec.describe 'manifests/operations/colocate-isolation.yml' do
   let(:fixtures) { File.join(__dir__, '../fixtures/manifests') }

@@ -5,7 +5,7 @@ require 'openssl'
 require_relative '../support/manifest_combinations'
 
 # manifests/secure-postgres.yml and every combination of its ops-files: deployable as the
-# director checks it (spec/support/deployment.rb), and every template of every job renders on
+# director checks it (local/lib/deployment.rb), and every template of every job renders on
 # every VM from it.
 RSpec.describe 'manifests/secure-postgres.yml' do
   credhub = CredHubStandIn.new

@@ -3,7 +3,7 @@
 
 # Runs the manifest specs' checks on one manifest file, outside RSpec, for the Service-Fabrik
 # template's Node test (manifests/service-fabrik/test/): every problem
-# spec/support/deployment.rb finds, then every template of every job rendered on every VM.
+# local/lib/deployment.rb finds, then every template of every job rendered on every VM.
 #
 #   ruby spec/support/check_manifest.rb MANIFEST CLOUD_CONFIG
 #
@@ -12,9 +12,9 @@ require 'yaml'
 begin
   require 'bosh/template/test'
 rescue LoadError
-  require_relative 'bosh_template_test'
+  require_relative '../../local/lib/bosh_template_test'
 end
-require_relative 'deployment'
+require_relative '../../local/lib/deployment'
 
 release_dir = File.expand_path('../..', __dir__)
 manifest_path, cloud_config_path = ARGV

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require_relative 'deployment'
+require_relative '../../local/lib/deployment'
 
 # The deployments this release ships: manifests/secure-postgres.yml with every combination of
 # its ops-files that an operator can apply together, each with the cloud config it is meant

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # Pins the bosh-template gem's Bosh::Template::Test behaviour that this release's specs rely on, so
-# spec/support/bosh_template_test.rb (the stand-in used when the gem is not installed) keeps
+# local/lib/bosh_template_test.rb (the stand-in used when the gem is not installed) keeps
 # behaving like the gem. Every example states what the gem does and passes under the real gem too
 # (bosh-template 2.4.0): it uses only the gem's public API, never the stand-in's internals.
 #

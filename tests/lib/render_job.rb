@@ -4,7 +4,7 @@
 # render_job.rb JOB OUT_DIR INPUT_JSON: renders every template of jobs/JOB as a BOSH agent
 # lays a job out on a VM (OUT_DIR = /var/vcap/jobs/JOB: rendered templates at their declared
 # paths, bin/* executable, the monit file beside them), with the same renderer as the template
-# tests (the bosh-template gem's Bosh::Template::Test API, or spec/support's stand-in where the
+# tests (the bosh-template gem's Bosh::Template::Test API, or local/lib's stand-in where the
 # gem is not installed). INPUT_JSON holds what the director would pass:
 #   { "properties": {...manifest properties...},
 #     "spec": {...InstanceSpec fields: ip, name, index, id, az, bootstrap, deployment...},
@@ -18,7 +18,7 @@ require 'yaml'
 begin
   require 'bosh/template/test'
 rescue LoadError
-  require_relative '../../spec/support/bosh_template_test'
+  require_relative '../../local/lib/bosh_template_test'
 end
 
 RELEASE_DIR = File.expand_path('../..', __dir__)
