@@ -5,12 +5,7 @@ require 'open3'
 require 'tmpdir'
 require 'yaml'
 
-begin
-  require 'bosh/template/test'
-rescue LoadError
-  # RubyGems is unreachable on this project's machines; see local/lib/bosh_template_test.rb.
-  require_relative '../local/lib/bosh_template_test'
-end
+require_relative '../local/lib/bosh_template'
 
 RELEASE_DIR = File.expand_path('..', __dir__)
 

@@ -5,11 +5,7 @@ require 'fileutils'
 require 'json'
 require 'yaml'
 
-begin
-  require 'bosh/template/test'
-rescue LoadError
-  require_relative 'bosh_template_test'
-end
+require_relative 'bosh_template'
 require_relative 'credhub_stand_in'
 require_relative 'deployment'
 require_relative 'local_vms'
@@ -23,16 +19,7 @@ require_relative 'manifest_ops'
 # It re-implements none of the helpers or jobs.
 class LocalDirector
   LETTERS = %w[a b c d].freeze
-  MONITRC = <<~MONIT
-    set daemon 10
-    set logfile /var/vcap/monit/monit.log
-    set pidfile /var/vcap/monit/monit.pid
-    set idfile /var/vcap/monit/monit.id
-    set statefile /var/vcap/monit/monit.state
-    set httpd port 2822 and use address 127.0.0.1
-      allow vcap:local
-    include /var/vcap/monit/job/*.monitrc
-  MONIT
+  MONITRC = File.read(File.join(__dir__, 'monitrc'))
 
   Instance = Struct.new(:letter, :index, :name, :ips, :app_ip, :clients)
 

@@ -209,23 +209,13 @@ class LocalVms
     end
   end
 
-  # The holder keeps the VM's mount namespace alive; every command joins it, so there is one
-  # overlay per VM (two mounts sharing an upper directory are undefined behaviour).
+  # The holder keeps the VM's mount namespace alive (vm-holder.sh).
   def start_holder(name)
     dir = vm_dir(name)
     ready = File.join(dir, 'ready')
     FileUtils.rm_f(ready)
-    script = <<~'SH'
-      set -e
-      mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc-upper,workdir=$1/etc-work" /etc
-      mount -t overlay overlay -o "lowerdir=/var,upperdir=$1/var-upper,workdir=$1/var-work" /var
-      mkdir -p /var/vcap
-      mount --bind "$1/vcap" /var/vcap
-      touch "$1/ready"
-      exec -a local-vm-holder sleep infinity
-    SH
     pid = Process.spawn('ip', 'netns', 'exec', namespace(name), 'unshare', '--mount', '--propagation', 'private', '--',
-                        'bash', '-c', script, 'local-vm-holder', dir,
+                        'bash', File.join(__dir__, 'vm-holder.sh'), dir,
                         in: '/dev/null', out: '/dev/null', err: File.join(dir, 'holder.err'), pgroup: true)
     Process.detach(pid)
     100.times do

@@ -9,11 +9,7 @@
 #
 # Exit 0 and "ok: N VMs rendered" when deployable; 1 with one problem per line otherwise.
 require 'yaml'
-begin
-  require 'bosh/template/test'
-rescue LoadError
-  require_relative '../../local/lib/bosh_template_test'
-end
+require_relative '../../local/lib/bosh_template'
 require_relative '../../local/lib/deployment'
 
 release_dir = File.expand_path('../..', __dir__)

@@ -15,11 +15,7 @@ require 'fileutils'
 require 'json'
 require 'yaml'
 
-begin
-  require 'bosh/template/test'
-rescue LoadError
-  require_relative '../../local/lib/bosh_template_test'
-end
+require_relative '../../local/lib/bosh_template'
 
 RELEASE_DIR = File.expand_path('../..', __dir__)
 

@@ -43,17 +43,9 @@ vm_create() {
   ip -n "$VM_PREFIX-sw" link set "v$index" master br0 up
   ip -n "$ns" addr add "$address" dev eth0
   ip -n "$ns" link set eth0 up
-  # The holder keeps the VM's mount namespace alive; every command joins it, so there is one
-  # overlay per VM (two mounts sharing an upper directory are undefined behaviour).
-  ip netns exec "$ns" unshare --mount --propagation private -- bash -c '
-    set -e
-    mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc-upper,workdir=$1/etc-work" /etc
-    mount -t overlay overlay -o "lowerdir=/var,upperdir=$1/var-upper,workdir=$1/var-work" /var
-    mkdir -p /var/vcap
-    mount --bind "$1/vcap" /var/vcap
-    touch "$1/ready"
-    exec sleep infinity
-  ' vm-holder "$dir" &
+  # The holder keeps the VM's mount namespace alive (local/lib/vm-holder.sh).
+  ip netns exec "$ns" unshare --mount --propagation private -- \
+    bash "$PGGUARD_SOURCE_DIR/local/lib/vm-holder.sh" "$dir" &
   VM_HOLDER[$name]=$!
   disown "${VM_HOLDER[$name]}"
   local i

@@ -115,9 +115,9 @@ jt_tls_material() {
 
 # jt_monit_up VM JOB...: a real monit on the VM, laid out as the BOSH agent lays it out: each
 # job's monit file copied to /var/vcap/monit/job/JOB.monitrc and included by the control file,
-# the HTTP interface on the VM's loopback. It checks every second (stemcells: every 10 s). This
-# is Debian's monit; which constructs stemcells' 5.2.5 accepts is checked by
-# tests/lint/monit525.rb on every job's file.
+# the HTTP interface on the VM's loopback (local/lib/monitrc). It checks every second
+# (stemcells: every 10 s). This is Debian's monit; which constructs stemcells' 5.2.5 accepts is
+# checked by tests/lint/monit525.rb on every job's file.
 jt_monit_up() {
   local vm="$1" job dir
   shift
@@ -126,16 +126,8 @@ jt_monit_up() {
   for job in "$@"; do
     cp "$(vm_dir "$vm")/vcap/jobs/$job/monit" "$dir/job/$job.monitrc"
   done
-  cat >"$dir/monitrc" <<'MONITRC'
-set daemon 1
-set logfile /var/vcap/monit/monit.log
-set pidfile /var/vcap/monit/monit.pid
-set idfile /var/vcap/monit/monit.id
-set statefile /var/vcap/monit/monit.state
-set httpd port 2822 and use address 127.0.0.1
-  allow test:test
-include /var/vcap/monit/job/*.monitrc
-MONITRC
+  # The agent's control file, checking every second instead of every 10 s.
+  sed 's/^set daemon 10$/set daemon 1/' "$PGGUARD_SOURCE_DIR/local/lib/monitrc" >"$dir/monitrc"
   chmod 0600 "$dir/monitrc"
   vm_run "$vm" monit -c /var/vcap/monit/monitrc -t >/dev/null || jt_fail "monit refuses the control file"
   vm_run "$vm" monit -c /var/vcap/monit/monitrc || jt_fail "monit did not start"
