@@ -107,16 +107,21 @@ class LocalDirector
   # --- other commands -------------------------------------------------------------------------
 
   def status
-    say "\n#{format('%-22<vm>s %-14<ip>s %-6<vip>s %<processes>s', vm: 'VM', ip: 'address', vip: 'VIP', processes: 'processes (monit)')}"
+    row = '%-16<vm>s %-13<ip>s %-9<iso>s %-6<vip>s %<processes>s'
+    say "\n#{format(row, vm: 'VM', ip: 'address', iso: 'isolation', vip: 'VIP', processes: 'processes (monit state; uid, CapEff, Seccomp, NoNewPrivs)')}"
     vms.names.each do |vm|
       address = vms.address(vm)
-      processes = monit_running?(vm) ? monit_summary(vm).map { |name, state| "#{name}:#{state}" }.join(' ') : '-'
-      vip = vip_holder?(vm) ? 'holds' : ''
-      say format('%-22<vm>s %-14<ip>s %-6<vip>s %<processes>s', vm: vm, ip: address, vip: vip, processes: processes)
+      if vm.start_with?('app-')
+        say format(row, vm: vm, ip: address, iso: '-', vip: '', processes: 'application client')
+        next
+      end
+      processes = monit_running?(vm) ? monit_summary(vm).map { |name, state| "#{name}:#{state}#{sandbox_summary(vm, name)}" }.join('  ') : 'monit not running'
+      say format(row, vm: vm, ip: address, iso: isolation_state(vm), vip: vip_holder?(vm) ? 'holds' : '', processes: processes)
     end
     @instances.each do |instance|
-      say "\n#{instance.name}: psql from its application VM app-#{instance.letter} (#{instance.app_ip}):"
-      say "  local/bin/secure-postgres-local psql #{instance.letter} -c 'SELECT 1'   " \
+      say "\n#{instance.name}: replication #{replication_state(instance)}"
+      say "  psql from its application VM app-#{instance.letter} (#{instance.app_ip}) through the VIP:"
+      say "  scripts/deploy-local psql #{instance.letter} -c 'SELECT 1'   " \
           "(host=#{instance.ips['vip']} port=9999 user=app dbname=app sslmode=verify-full)"
     end
   end
@@ -373,6 +378,49 @@ class LocalDirector
     monit(vm, 'stop', 'all')
     deadline = now + 60
     sleep 1 until monit_summary(vm).all? { |_, state| state == 'Not monitored' } || now > deadline
+  end
+
+  # pgguard-isolate verify of the VM's isolation job: the table in force equals the links'.
+  def isolation_state(vm)
+    return '-' unless File.exist?(File.join(vms.vcap(vm), 'jobs', 'isolation'))
+
+    _, status = vms.run(vm, '/var/vcap/packages/pgguard/bin/pgguard-isolate', 'verify', '--config',
+                        '/var/vcap/jobs/isolation/config/isolation.conf')
+    status.success? ? 'in sync' : 'DRIFT'
+  end
+
+  # The process monit watches, from the pid file its job's monit file names: " (uid 999, 0, 2,
+  # 1)" from /proc/PID/status.
+  def sandbox_summary(vm, process)
+    pid_file = monit_pid_files(vm)[process] or return ''
+    pid = File.read(File.join(vms.vcap(vm), pid_file.delete_prefix('/var/vcap/'))).to_i
+    status = File.read("/proc/#{pid}/status")
+    field = ->(name) { status[/^#{name}:\s+(\S+)/, 1] }
+    " (uid #{field.call('Uid')}, #{field.call('CapEff').sub(/\A0+(?=.)/, '')}, #{field.call('Seccomp')}, " \
+      "#{field.call('NoNewPrivs')})"
+  rescue Errno::ENOENT, Errno::ESRCH
+    ''
+  end
+
+  # process name => pid file, from every `check process NAME with pidfile PATH` of the VM's jobs.
+  def monit_pid_files(vm)
+    Dir.glob(File.join(vms.vcap(vm), 'jobs', '*', 'monit')).each_with_object({}) do |path, result|
+      File.read(path).scan(/check process\s+(\S+)\s+with pidfile\s+(\S+)/) { |name, file| result[name] = file }
+    end
+  end
+
+  # The master's view of its standbys: name, state, sync state and replay lag in bytes.
+  def replication_state(instance)
+    vm = "#{instance.letter}-pg-master-0"
+    return '(no master)' unless vms.exists?(vm)
+
+    output, status = vms.run(vm, 'runuser', '-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/psql', '-X', '-At',
+                             '-h', '/var/vcap/sys/run/pg-master', '-d', 'postgres', '-c',
+                             "SELECT application_name || ' ' || state || ' ' || sync_state || ', replay lag ' || " \
+                             "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) || ' bytes' FROM pg_stat_replication")
+    return "unknown (#{output.strip})" unless status.success?
+
+    output.strip.empty? ? 'NO STANDBY STREAMING' : output.strip.lines.map(&:strip).join('; ')
   end
 
   def vip_holder?(vm)
