@@ -233,14 +233,8 @@ HostConfinement read_host_confinement() {
   if (!host.selinux_enabled) {
     return host;
   }
-  try {
-    const auto enforce = trim(read_regular_file("/sys/fs/selinux/enforce"));
-    if (enforce == "1" || enforce == "0") {
-      host.selinux_enforcing = enforce == "1";
-    }
-  } catch (const Error&) {
-    // Reported as unreadable by the mode row.
-  }
+  // nullopt: reported as unreadable by the mode row.
+  host.selinux_enforcing = sandbox::selinux_enforcing();
   for (const auto& type : host.module_types) {
     if (!kernel_knows_context("system_u:object_r:" + type + ":s0")) {
       host.missing_types.push_back(type);

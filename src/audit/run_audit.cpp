@@ -88,8 +88,9 @@ std::optional<sandbox::SandboxPlan> plan_of(const std::string& path, const HostC
   try {
     sandbox::Profile profile = sandbox::load_profile(path);
     sandbox::Identity identity = sandbox::resolve_identity(profile);
-    return audit_plan(std::move(profile), std::move(identity),
-                      {host.landlock_abi, host.selinux_enabled});
+    return audit_plan(
+        std::move(profile), std::move(identity),
+        {host.landlock_abi, host.selinux_enabled, host.selinux_enforcing.value_or(false)});
   } catch (const Error& problem) {
     error = problem.what();
     return std::nullopt;

@@ -5,25 +5,11 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "sandbox/selinux_context.hpp"
 #include "selinux/loader.hpp"
 
 namespace pgguard::node {
-
-namespace {
-
-// /sys/fs/selinux/enforce holds 1 when enforcing, 0 when permissive.
-bool selinux_enforcing() {
-  try {
-    return trim(read_regular_file("/sys/fs/selinux/enforce")) == "1";
-  } catch (const SystemError&) {
-    return false;
-  }
-}
-
-}  // namespace
 
 std::vector<std::string> load_selinux_policy(const SelinuxPolicyRequest& request) {
   if (!sandbox::selinux_enabled()) {
@@ -33,7 +19,7 @@ std::vector<std::string> load_selinux_policy(const SelinuxPolicyRequest& request
     }
     return {};
   }
-  if (request.required && !selinux_enforcing()) {
+  if (request.required && !sandbox::selinux_enforcing().value_or(false)) {
     throw UnsupportedError(
         "SELinux is permissive on this host, and selinux.required is true: a loaded module "
         "would confine nothing (setenforce 1, or set SELINUX=enforcing)");

@@ -64,7 +64,7 @@ SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host
   plan.host = host;
   plan.seccomp = make_seccomp_policy(plan.profile);
   plan.landlock = plan_landlock(plan.profile, host.landlock_abi);
-  plan.selinux = plan_selinux(plan.profile, host.selinux_enabled);
+  plan.selinux = plan_selinux(plan.profile, host.selinux_enabled, host.selinux_enforcing);
   plan.bounding = capability_mask(plan.profile.bounding);
   plan.ambient = capability_mask(plan.profile.ambient);
 

@@ -15,6 +15,7 @@ namespace pgguard::sandbox {
 struct HostFacts {
   int landlock_abi = 0;
   bool selinux_enabled = false;
+  bool selinux_enforcing = false;  // meaningful only when enabled
 };
 
 // Everything the launcher will do for a profile, computed without touching the process:

@@ -27,7 +27,19 @@ bool selinux_enabled() {
          (status.f_flags & ST_RDONLY) == 0;
 }
 
-SelinuxPlan plan_selinux(const Profile& profile, bool enabled) {
+std::optional<bool> selinux_enforcing() {
+  if (!selinux_enabled()) {
+    return std::nullopt;
+  }
+  const UniqueFd file(::open("/sys/fs/selinux/enforce", O_RDONLY | O_CLOEXEC));
+  char state = 0;
+  if (!file || ::read(file.get(), &state, 1) != 1 || (state != '0' && state != '1')) {
+    return std::nullopt;
+  }
+  return state == '1';
+}
+
+SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing) {
   SelinuxPlan plan;
   plan.enabled = enabled;
   const auto& context = profile.selinux.context;
@@ -35,6 +47,15 @@ SelinuxPlan plan_selinux(const Profile& profile, bool enabled) {
     return plan;
   }
   if (enabled) {
+    if (!enforcing) {
+      if (profile.selinux.required) {
+        throw UnsupportedError(context->where.to_string() + ": " + context->key +
+                               ": SELinux is permissive on this host (the domain would confine "
+                               "nothing), and selinux.required = true");
+      }
+      plan.notice = "SELinux is permissive on this host: domain '" + context->value +
+                    "' is entered, but nothing of it is enforced";
+    }
     plan.context = context->value;
     return plan;
   }

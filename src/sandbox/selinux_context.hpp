@@ -8,6 +8,9 @@
 namespace pgguard::sandbox {
 
 bool selinux_enabled();
+// /sys/fs/selinux/enforce: true enforcing, false permissive; nullopt when SELinux is off or the
+// state cannot be read.
+std::optional<bool> selinux_enforcing();
 
 struct SelinuxPlan {
   bool enabled = false;                // SELinux is enabled on this host
@@ -15,8 +18,10 @@ struct SelinuxPlan {
   std::optional<std::string> notice;   // said once at launch when the context is skipped
 };
 
-// Pure; throws UnsupportedError when the profile requires SELinux and the host lacks it.
-SelinuxPlan plan_selinux(const Profile& profile, bool enabled);
+// Pure; throws UnsupportedError when the profile requires SELinux and the host lacks it, or has
+// it permissive (a domain then confines nothing). Permissive without the requirement: the
+// domain is entered, and the notice says that nothing of it is enforced.
+SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing);
 
 // Sets the plan's exec context for the next execve (setexeccon_raw(3)); a no-op without one.
 void apply_selinux(const Profile& profile, const SelinuxPlan& plan);

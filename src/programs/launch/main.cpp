@@ -138,7 +138,7 @@ Options parse_command_line(int argc, char** argv) {
 SandboxPlan plan_for(const std::string& profile_path) {
   Profile profile = load_profile(profile_path);
   Identity identity = resolve_identity(profile);
-  const HostFacts host{landlock_abi(), selinux_enabled()};
+  const HostFacts host{landlock_abi(), selinux_enabled(), selinux_enforcing().value_or(false)};
   return make_sandbox_plan(std::move(profile), std::move(identity), host);
 }
 

@@ -49,7 +49,7 @@ Identity identity(uid_t uid, gid_t gid, const std::string& user) {
   return result;
 }
 
-SandboxPlan plan_of(const std::string& text, HostFacts host = {7, false}) {
+SandboxPlan plan_of(const std::string& text, HostFacts host = {7, false, false}) {
   return make_sandbox_plan(profile_from(text), identity(101, 104, "postgres"), host);
 }
 
@@ -88,14 +88,14 @@ BOOST_AUTO_TEST_CASE(expected_status_of_the_vip_helper) {
 }
 
 BOOST_AUTO_TEST_CASE(landlock_by_abi) {
-  BOOST_TEST(plan_of(postgres_profile, {7, false}).landlock.tcp);
-  BOOST_TEST(plan_of(postgres_profile, {4, false}).landlock.tcp);
-  const auto abi1 = plan_of(postgres_profile, {1, false});  // jammy
+  BOOST_TEST(plan_of(postgres_profile, {7, false, false}).landlock.tcp);
+  BOOST_TEST(plan_of(postgres_profile, {4, false, false}).landlock.tcp);
+  const auto abi1 = plan_of(postgres_profile, {1, false, false});  // jammy
   BOOST_TEST(abi1.landlock.filesystem);
   BOOST_TEST(!abi1.landlock.tcp);
   BOOST_REQUIRE(abi1.landlock.notices.size() == 1U);
   BOOST_TEST(contains(abi1.landlock.notices[0], "ABI 4 needed"));
-  const auto none = plan_of(postgres_profile, {0, false});
+  const auto none = plan_of(postgres_profile, {0, false, false});
   BOOST_TEST(!none.landlock.filesystem);
   BOOST_TEST(none.landlock.notices.size() == 1U);
 
@@ -103,33 +103,33 @@ BOOST_AUTO_TEST_CASE(landlock_by_abi) {
       postgres_profile.substr(0, postgres_profile.find("[selinux]")) + "required = true\n";
   BOOST_TEST(error_of(
                  [&] {
-                   plan_of(required, {1, false});
+                   plan_of(required, {1, false, false});
                  },
                  ExitCode::unsupported)
                  .find("landlock.required") != std::string::npos);
   BOOST_TEST(error_of(
                  [&] {
-                   plan_of(required, {0, false});
+                   plan_of(required, {0, false, false});
                  },
                  ExitCode::unsupported)
                  .find("no Landlock") != std::string::npos);
-  BOOST_CHECK_NO_THROW(plan_of(required, {4, false}));
+  BOOST_CHECK_NO_THROW(plan_of(required, {4, false, false}));
 }
 
 BOOST_AUTO_TEST_CASE(landlock_scopes_need_abi_6) {
   const std::string scoped = postgres_profile.substr(0, postgres_profile.find("[selinux]")) +
                              "scope = signal, abstract_unix_socket\n";
-  BOOST_TEST(plan_of(scoped, {6, false}).landlock.scoped == 3U);
-  BOOST_TEST(plan_of(postgres_profile, {7, false}).landlock.scoped == 0U);
-  const auto abi5 = plan_of(scoped, {5, false});
+  BOOST_TEST(plan_of(scoped, {6, false, false}).landlock.scoped == 3U);
+  BOOST_TEST(plan_of(postgres_profile, {7, false, false}).landlock.scoped == 0U);
+  const auto abi5 = plan_of(scoped, {5, false, false});
   BOOST_TEST(abi5.landlock.scoped == 0U);
   BOOST_REQUIRE(abi5.landlock.notices.size() == 1U);
   BOOST_TEST(contains(abi5.landlock.notices[0], "ABI 6 needed"));
-  BOOST_TEST(contains(explain_plan(plan_of(scoped, {7, false})),
+  BOOST_TEST(contains(explain_plan(plan_of(scoped, {7, false, false})),
                       "scope:       abstract_unix_socket signal"));
   BOOST_TEST(error_of(
                  [&] {
-                   plan_of(scoped + "required = true\n", {5, false});
+                   plan_of(scoped + "required = true\n", {5, false, false});
                  },
                  ExitCode::unsupported)
                  .find("ABI 6 needed") != std::string::npos);
@@ -139,21 +139,34 @@ BOOST_AUTO_TEST_CASE(landlock_scopes_need_abi_6) {
 }
 
 BOOST_AUTO_TEST_CASE(selinux_by_host) {
-  const auto disabled = plan_of(postgres_profile, {7, false});
+  const auto disabled = plan_of(postgres_profile, {7, false, false});
   BOOST_TEST(!disabled.selinux.context);
   BOOST_REQUIRE(disabled.selinux.notice);
   BOOST_TEST(contains(*disabled.selinux.notice, "not enabled"));
-  const auto enabled = plan_of(postgres_profile, {7, true});
+  const auto enabled = plan_of(postgres_profile, {7, true, true});
   BOOST_REQUIRE(enabled.selinux.context);
   BOOST_TEST(*enabled.selinux.context == "system_u:system_r:pgguard_postgres_t:s0");
   BOOST_TEST(!enabled.selinux.notice);
   const std::string required = postgres_profile + "required = true\n";
   BOOST_TEST(error_of(
                  [&] {
-                   plan_of(required, {7, false});
+                   plan_of(required, {7, false, false});
                  },
                  ExitCode::unsupported)
                  .starts_with("test.profile:15: selinux.context: SELinux is not enabled"));
+  // Permissive: the domain is entered and the notice says it enforces nothing; required, the
+  // launch is refused.
+  const auto permissive = plan_of(postgres_profile, {7, true, false});
+  BOOST_REQUIRE(permissive.selinux.context);
+  BOOST_REQUIRE(permissive.selinux.notice);
+  BOOST_TEST(contains(*permissive.selinux.notice, "permissive"));
+  BOOST_TEST(error_of(
+                 [&] {
+                   plan_of(required, {7, true, false});
+                 },
+                 ExitCode::unsupported)
+                 .starts_with("test.profile:15: selinux.context: SELinux is permissive"));
+  BOOST_CHECK_NO_THROW(plan_of(required, {7, true, true}));
 }
 
 BOOST_AUTO_TEST_CASE(explain_names_everything) {
@@ -191,16 +204,18 @@ BOOST_AUTO_TEST_CASE(explain_shows_the_socket_rules) {
 }
 
 BOOST_AUTO_TEST_CASE(exposure_reflects_the_profile) {
-  const auto server = exposure_items(plan_of(postgres_profile, {7, true}));
+  const auto server = exposure_items(plan_of(postgres_profile, {7, true, true}));
   BOOST_TEST(exposure_score(server) == 0.0);
-  const auto vip = plan_of(vip_profile, {7, true});
+  const auto vip = plan_of(vip_profile, {7, true, true});
   const double vip_score = exposure_score(exposure_items(vip));
   BOOST_TEST(vip_score > 0.0);  // holds capabilities, no Landlock paths named, no SELinux
-  const auto old_kernel = exposure_score(exposure_items(plan_of(postgres_profile, {0, false})));
-  BOOST_TEST(old_kernel > exposure_score(exposure_items(plan_of(postgres_profile, {7, false}))));
+  const auto old_kernel =
+      exposure_score(exposure_items(plan_of(postgres_profile, {0, false, false})));
+  BOOST_TEST(old_kernel >
+             exposure_score(exposure_items(plan_of(postgres_profile, {7, false, false}))));
   const auto staging = plan_of(postgres_profile.substr(0, postgres_profile.find("[landlock]")) +
                                    "default_action = log\nstaging = true\n",
-                               {7, true});
+                               {7, true, true});
   BOOST_TEST(exposure_score(exposure_items(staging)) > 0.0);
 }
 
