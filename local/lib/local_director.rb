@@ -90,8 +90,8 @@ class LocalDirector
     started = now
     created = !vms.exists?(vm)
     vms.create(vm, address, @cloud_config) if created
-    install_packages(vm)
-    if !created && jobs_unchanged?(vm, jobs) && monit_running?(vm)
+    packages_changed = install_packages(vm)
+    if !created && !packages_changed && jobs_unchanged?(vm, jobs) && monit_running?(vm)
       say "  #{vm} (#{address}): no changes"
       return
     end
@@ -239,30 +239,35 @@ class LocalDirector
 
   # pgguard from this build, laid out as its packaging installs it; PostgreSQL and pgpool-II
   # from the host's Debian packages (the manifest's local ops-file points the jobs there).
+  # Returns whether a file changed: the agent restarts the jobs of a VM whose packages changed.
   def install_packages(vm)
     package = File.join(vms.vcap(vm), 'packages', 'pgguard')
     FileUtils.mkdir_p([File.join(package, 'bin'), File.join(package, 'libexec', 'pgguard'),
                        File.join(package, 'share', 'pgguard', 'profiles')])
-    %w[isolate launch postgres pgpool setup garp ping vip smoke selinux].each do |program|
+    files = %w[isolate launch postgres pgpool setup garp ping vip smoke selinux].filter_map do |program|
       source = File.join(@programs, program, "pgguard-#{program}")
-      install_file(source, File.join(package, 'bin', "pgguard-#{program}")) if File.exist?(source)
+      [source, File.join(package, 'bin', "pgguard-#{program}")] if File.exist?(source)
     end
-    install_file(File.join(@programs, 'ping', 'pgguard-ping'), File.join(package, 'libexec', 'pgguard', 'ping'))
+    files << [File.join(@programs, 'ping', 'pgguard-ping'), File.join(package, 'libexec', 'pgguard', 'ping')]
     Dir.glob(File.join(@root, 'src', 'profiles', '*.conf.in')).each do |source|
-      install_file(source, File.join(package, 'share', 'pgguard', 'profiles', File.basename(source)))
+      files << [source, File.join(package, 'share', 'pgguard', 'profiles', File.basename(source))]
     end
+    changed = files.map { |source, target| install_file(source, target) }.any?
     # No SELinux on this host: the policy package is not compiled, as its packaging does there.
     selinux = File.join(vms.vcap(vm), 'packages', 'secure-postgres-selinux')
     FileUtils.mkdir_p(selinux)
     File.write(File.join(selinux, 'NOT-BUILT.txt'), "SELinux is not enabled on this host: the module is not needed.\n")
+    changed
   end
 
   # Only what differs, and by rename: a running program's file is never written in place.
+  # Returns whether it installed.
   def install_file(source, target)
-    return if File.exist?(target) && FileUtils.compare_file(source, target)
+    return false if File.exist?(target) && FileUtils.compare_file(source, target)
 
     FileUtils.cp(source, "#{target}.new", preserve: true)
     File.rename("#{target}.new", target)
+    true
   end
 
   def jobs_unchanged?(vm, jobs)
