@@ -23,8 +23,9 @@ class LocalDirector
 
   Instance = Struct.new(:letter, :index, :name, :ips, :app_ip, :clients)
 
-  def initialize(root:, state_dir:, prefix:, programs:, instances: 2, out: $stdout)
+  def initialize(root:, state_dir:, prefix:, programs:, instances: 2, ops_files: [], out: $stdout)
     @root = root
+    @ops_files = ops_files
     @programs = programs
     @out = out
     @instances = Array.new(instances) { |index| instance(index) }
@@ -64,7 +65,11 @@ class LocalDirector
   # every job rendered: { "group/index" => { job => { path => text } } }.
   def plan(instance)
     manifest = ManifestOps.load_yaml(File.join(@root, 'manifests', 'secure-postgres.yml'))
-    manifest = ManifestOps.apply(manifest, ManifestOps.load_yaml(File.join(@root, 'local', 'operations', 'local.yml')))
+    [File.join(@root, 'local', 'operations', 'local.yml'), *@ops_files].each do |ops_file|
+      manifest = ManifestOps.apply(manifest, ManifestOps.load_yaml(ops_file))
+    rescue StandardError => e
+      raise "#{ops_file}: #{e.message}"
+    end
     manifest = ManifestOps.interpolate(manifest, { 'local' => local_vars(instance) }, keep_unknown: true)
     deployment = Deployment.new(manifest, @cloud_config, release_dir: @root)
     problems = deployment.problems

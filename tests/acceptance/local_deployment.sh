@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local deployment (local/bin/secure-postgres-local) from scratch, as the README's main
-# command brings it up: two service instances of five VMs each. Proves: from instance A's
+# command brings it up: two service instances of five VMs each. Proves: an ops-file with a bad
+# property fails before any VM exists, with the template's message; from instance A's
 # application network, psql through A's VIP with TLS (verify-full) + scram writes and reads, and
 # the write is on A's standby; from A's VMs no port of B's answers, and the other way round, and
 # an application reaches only its own instance; every postgres and pgpool process runs as its
@@ -29,6 +30,19 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 on() { "$local_bosh" exec "$1" -- "${@:2}"; }
 # reaches VM ADDRESS PORT: a TCP connection from VM within 2 s.
 reaches() { on "$1" timeout 2 bash -c "echo >/dev/tcp/$2/$3" >/dev/null 2>&1; }
+
+log "a bad property fails before any VM changes, with the template's own message"
+cat >"$SECURE_POSTGRES_LOCAL_STATE.bad-ops.yml" <<'OPS'
+- type: replace
+  path: /instance_groups/name=pgpool/jobs/name=pgpool/properties/sandbox?/seccomp_default_action
+  value: allow
+OPS
+output="$("$local_bosh" up -o "$SECURE_POSTGRES_LOCAL_STATE.bad-ops.yml" 2>&1)" && fail "up accepted a bad property: $output"
+rm -f "$SECURE_POSTGRES_LOCAL_STATE.bad-ops.yml"
+grep -q "pgpool: sandbox.seccomp_default_action 'allow' must be errno, kill_process or log" <<<"$output" ||
+  fail "the bad property was refused for another reason: $output"
+[ -z "$(ip netns list | awk -v p="$SECURE_POSTGRES_LOCAL_PREFIX-" 'index($1, p) == 1')" ] ||
+  fail "a refused manifest created namespaces"
 
 log "up: two instances from scratch"
 "$local_bosh" up || fail "up failed"
