@@ -11,6 +11,7 @@
 #include "audit/proc_reader.hpp"
 #include "audit/proc_text.hpp"
 #include "audit/process_audit.hpp"
+#include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "net/isolation.hpp"
 #include "sandbox/identity.hpp"
@@ -28,11 +29,6 @@ bool is_directory(const std::string& path) {
 bool exists(const std::string& path) {
   struct stat status {};
   return ::stat(path.c_str(), &status) == 0;
-}
-
-std::string directory_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == 0 ? std::string("/") : path.substr(0, slash);
 }
 
 // The isolation row; fills `isolation` with the parsed configuration when it can be read.

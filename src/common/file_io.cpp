@@ -120,4 +120,9 @@ std::string read_regular_file(const std::string& path, int extra_flags) {
   return text;
 }
 
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
 }  // namespace pgguard

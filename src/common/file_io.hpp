@@ -47,4 +47,7 @@ const char* file_type_name(mode_t mode);
 // "1 MiB", "16 MiB", "96 KiB" or "N bytes": the sizes of the caps in messages.
 std::string size_text(std::size_t bytes);
 
+// The directory part of a path: "/a/b" -> "/a", "/a" -> "/". Pure.
+std::string directory_of(const std::string& path);
+
 }  // namespace pgguard

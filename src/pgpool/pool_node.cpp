@@ -75,10 +75,9 @@ std::string vip_broker_pid_path(const PoolPlan& plan) {
 }
 
 std::vector<std::string> load_policy(const PoolPlan& plan) {
-  const auto parent = [](const std::string& path) { return path.substr(0, path.rfind('/')); };
-  std::vector<std::string> paths = {parent(plan.paths.config), plan.paths.logs,
-                                    plan.paths.runtime,        parent(plan.paths.pgpool_bin),
-                                    plan.paths.postgres_dir,   plan.paths.pgguard};
+  std::vector<std::string> paths = {
+      directory_of(plan.paths.config),     plan.paths.logs,         plan.paths.runtime,
+      directory_of(plan.paths.pgpool_bin), plan.paths.postgres_dir, plan.paths.pgguard};
   if (plan.vip) {
     paths.push_back(plan.vip->runtime);
   }

@@ -105,11 +105,10 @@ std::string basebackup_profile_path(const NodePlan& plan) {
 }
 
 std::vector<std::string> load_policy(const NodePlan& plan) {
-  const auto parent = [](const std::string& path) { return path.substr(0, path.rfind('/')); };
   return node::load_selinux_policy(
       {plan.selinux_module,
-       {parent(plan.paths.data), parent(plan.paths.config), plan.paths.logs, plan.paths.runtime,
-        parent(plan.paths.postgres_bin)},
+       {directory_of(plan.paths.data), directory_of(plan.paths.config), plan.paths.logs,
+        plan.paths.runtime, directory_of(plan.paths.postgres_bin)},
        plan.sandbox.selinux_required});
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/file_io.hpp"
 #include "common/strings.hpp"
 #include "net/address.hpp"
 
@@ -37,7 +38,7 @@ std::map<std::string, std::string> profile_placeholders(const NodePlan& plan) {
           {"DATA_DIR", plan.paths.data},
           {"CONF_DIR", plan.paths.config},
           // The package the programs come from: bin/'s parent.
-          {"POSTGRES_DIR", plan.paths.postgres_bin.substr(0, plan.paths.postgres_bin.rfind('/'))},
+          {"POSTGRES_DIR", directory_of(plan.paths.postgres_bin)},
           {"SOCKET_DIR", plan.paths.runtime},
           {"LOG_DIR", plan.paths.logs},
           {"ARCHIVE_DIR", plan.paths.archive},
