@@ -111,6 +111,16 @@ psql_via_vip() {  # PASSWORD QUERY
     "host=$vip port=9999 dbname=appdb user=app sslmode=verify-full sslrootcert=/var/vcap/data/ca.crt" \
     -c "$2" 2>&1
 }
+# login_via_vip WHEN: an application's TLS + scram login through the VIP, retried (bounded,
+# 30 s) while pgpool takes over the address.
+login_via_vip() {
+  local result
+  for _ in $(seq 150); do
+    result="$(psql_via_vip app-secret "SELECT current_user")" && break
+    sleep 0.2
+  done
+  [ "$result" = app ] || jt_fail "no login through the VIP$1: $result"
+}
 # start_pool N: monit's order on a pgpool VM: the isolation guard, the VIP broker, pgpool.
 start_pool() {
   local vm="pool$1"
@@ -141,11 +151,7 @@ start_pool 2
 jt_log "exactly one VM holds the VIP; an application logs in through it with TLS + scram"
 holder="$(wait_single_holder)"
 jt_log "the VIP is on $holder"
-for _ in $(seq 150); do
-  result="$(psql_via_vip app-secret "SELECT current_user")" && break
-  sleep 0.2
-done
-[ "$result" = app ] || jt_fail "no login through the VIP: $result"
+login_via_vip ""
 result="$(psql_via_vip wrong "SELECT 1")" && jt_fail "a wrong password logged in through the VIP"
 
 jt_log "the broker holds exactly CAP_NET_ADMIN + CAP_NET_RAW as its own account; pgpool holds nothing"
@@ -193,11 +199,7 @@ done
 [ "$(wc -w <<<"$holders")" = 1 ] && [ "$holders" != "$holder" ] ||
   jt_fail "the VIP did not move from $holder to one other node within 120 s: '${holders//$'\n'/ }'"
 jt_log "the VIP moved to $holders"
-for _ in $(seq 150); do
-  result="$(psql_via_vip app-secret "SELECT current_user")" && break
-  sleep 0.2
-done
-[ "$result" = app ] || jt_fail "no login through the VIP after it moved: $result"
+login_via_vip " after it moved"
 output="$(jt_monit_stop "$holder" pgpool pgpool-vip 2>&1)" || jt_fail "stopping $holder's broker failed: $output"
 [ -e "$(vm_dir "$holder")/vcap/sys/run/pgpool-vip/broker.pid" ] && jt_fail "the broker's stop left its pid file"
 
