@@ -4,13 +4,17 @@
 
 failures=0
 
+# The first recorded result marks the steps as begun: a prerequisite found missing after it
+# fails the test instead of turning what was recorded into a skip (tests/lib/require.sh).
 fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
+  require_steps_begun "$*"
 }
 
 pass() {
   echo "ok: $*"
+  require_steps_begun "$*"
 }
 
 finish() {

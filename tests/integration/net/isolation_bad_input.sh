@@ -20,9 +20,8 @@ pgt_find_isolate
 
 topology_trap
 PGT_WORK="$(mktemp -d /tmp/pgt-work.XXXXXX)"
-topology_cleanup_stale
-ns=pgt-bad
-ip netns add "$ns"
+ns="$(pgt_ns bad)"
+pgt_netns_add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" link add eth0 type veth peer name eth1
 ip -n "$ns" addr add "$(pgt_addr4 a pgpool0)/16" dev eth0
@@ -139,8 +138,8 @@ check_rejected missing-file "" "$PGT_WORK/does-not-exist.conf" "$PGT_WORK/does-n
 # The kernel refusing the batch: another program's socket owns a table of our name (flags
 # owner), so the kernel answers EPERM. apply must exit 3 naming the kernel's error, and change
 # nothing: neither the ruleset nor a sysctl (they are enforced only after the rules).
-owned=pgt-bad-owned
-ip netns add "$owned"
+owned="$(pgt_ns bad-owned)"
+pgt_netns_add "$owned"
 ip netns exec "$owned" sysctl -qw net.ipv4.conf.all.rp_filter=0
 mkfifo "$PGT_WORK/nft-owner"
 ip netns exec "$owned" nft -i <"$PGT_WORK/nft-owner" >/dev/null 2>&1 &
@@ -201,29 +200,32 @@ exec 9>&-
 # Committed batch, answers lost: the read-back shows the configured table, so apply succeeds and
 # says how it knows; the old code reported exit 3, "previous ruleset kept", with the new table
 # in force.
-for lost_ns in pgt-bad-dry pgt-bad-lost; do
-  ip netns add "$lost_ns"
-  ip -n "$lost_ns" link set lo up
+dry_ns="$(pgt_ns bad-dry)"
+lost_ns="$(pgt_ns bad-lost)"
+for each_ns in "$dry_ns" "$lost_ns"; do
+  pgt_netns_add "$each_ns"
+  ip -n "$each_ns" link set lo up
 done
-when="$(first_answer_read pgt-bad-dry apply --full --config "$good")"
+when="$(first_answer_read "$dry_ns" apply --full --config "$good")"
 [ -n "$when" ] || pgt_fail "no batch seen in the trace of the apply"
 set +e
-output="$(lose_answers pgt-bad-lost "$when" apply --full --config "$good" 2>&1)"
+output="$(lose_answers "$lost_ns" "$when" apply --full --config "$good" 2>&1)"
 rc=$?
 set -e
 pgt_log "committed batch, answers lost: exit $rc: $output"
 [ $rc = 0 ] || pgt_fail "apply exit $rc when the answers to a committed batch were lost, want 0"
 [[ "$output" == *"the kernel's answers were lost, the table read back is the configured one"* ]] ||
   pgt_fail "apply does not say that the answers were lost and the table read back: $output"
-pgt_isolate pgt-bad-lost verify "$good" >/dev/null || pgt_fail "the table read back as applied does not verify"
+pgt_isolate "$lost_ns" verify "$good" >/dev/null || pgt_fail "the table read back as applied does not verify"
 
 # The table committed, then a sysctl refused (a read-only /proc/sys file): the new table is in
 # force, so this is neither success nor "previous ruleset kept" (exit 3) but incomplete, 6.
-ip netns add pgt-bad-sysctl
-ip -n pgt-bad-sysctl link set lo up
-ip netns exec pgt-bad-sysctl sysctl -qw net.ipv4.conf.all.rp_filter=0
+sysctl_ns="$(pgt_ns bad-sysctl)"
+pgt_netns_add "$sysctl_ns"
+ip -n "$sysctl_ns" link set lo up
+ip netns exec "$sysctl_ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
 set +e
-output="$(ip netns exec pgt-bad-sysctl unshare -m --propagation private sh -c '
+output="$(ip netns exec "$sysctl_ns" unshare -m --propagation private sh -c '
   f=/proc/sys/net/ipv4/conf/all/rp_filter
   mount --bind "$f" "$f" && mount -o remount,bind,ro "$f" || exit 99
   exec "$0" apply --config "$1"' "$PGT_ISOLATE" "$good" 2>&1)"
@@ -234,7 +236,7 @@ pgt_log "sysctl refused after the commit: exit $rc: $output"
 [ $rc = 6 ] || pgt_fail "apply exit $rc when a sysctl was refused after the commit, want 6"
 [[ "$output" == *"created ("*"), and it is in force; but the sysctls were not all written: "*"net.ipv4.conf.all.rp_filter"*"Read-only file system"* ]] ||
   pgt_fail "the message does not say the table is in force and which sysctl failed: $output"
-ip netns exec pgt-bad-sysctl nft list table inet "$PGT_TABLE" >/dev/null ||
+ip netns exec "$sysctl_ns" nft list table inet "$PGT_TABLE" >/dev/null ||
   pgt_fail "the table reported in force is not there"
 
 # Files that are no configuration: refused at once with exit 2 naming the file type, never

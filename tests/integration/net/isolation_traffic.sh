@@ -79,7 +79,7 @@ target="$(pgt_vm a pgpool1)"
 target_mac="$(ip -n "$target" -br link show eth0 | awk '{print $3}')"
 pgt_observe_setup "$target"
 spoof() {
-  ip netns exec pgt-app "$PGT_PYTHON" "$PGT_NETPROBE" spoof "$@" --mac "$target_mac"
+  ip netns exec "$PGT_APP_NS" "$PGT_PYTHON" "$PGT_NETPROBE" spoof "$@" --mac "$target_mac"
 }
 check_spoof() {
   local family="$1" src="$2" dst="$3" want="$4" what="$5"
@@ -113,7 +113,7 @@ check_spoof ip6 ::1 "$a6" dropped "loopback"
 hold_dir="$PGT_WORK/hold-redirect"
 mkdir -p "$hold_dir"
 mkfifo "$hold_dir/in"
-ip netns exec pgt-app "$PGT_PYTHON" "$PGT_NETPROBE" hold --target "$a4" 9999 --fifo "$hold_dir" &
+ip netns exec "$PGT_APP_NS" "$PGT_PYTHON" "$PGT_NETPROBE" hold --target "$a4" 9999 --fifo "$hold_dir" &
 hold_pid=$!
 PGT_PIDS+=($hold_pid)
 pgt_wait_line "$hold_dir/out" "^connected" "the held connection"
@@ -125,7 +125,7 @@ pgt_observe_rule "$target" in icmpv6 type nd-redirect
 pgt_observe_rule "$target" in icmp type timestamp-request
 spoof redirect --src "$PGT_APP4" --dst "$a4" --gateway "$PGT_APP4" --quote-src "$a4" \
   --quote-dst "$PGT_APP4" --quote-sport 9999 --quote-dport "$app_port" --count 5
-spoof redirect --src "$(ip -n pgt-app -6 -br addr show dev eth0 scope link | awk '{print $3}' | cut -d/ -f1)" \
+spoof redirect --src "$(ip -n "$PGT_APP_NS" -6 -br addr show dev eth0 scope link | awk '{print $3}' | cut -d/ -f1)" \
   --dst "$a6" --gateway "$PGT_APP6" --quote-dst "$PGT_APP6" --count 5
 replies="$(spoof timestamp --src "$PGT_APP4" --dst "$a4" --count 5 --timeout 2 | awk '{print $2}')"
 seen="$(pgt_observed "$target" in)"
@@ -155,7 +155,7 @@ grep -q '^ok 2$' "$hold_dir/out" || pgt_fail "the app connection used for the re
 # 7. Echo rate limit: a flood from a peer gets some replies, but fewer than it sent.
 sleep 2.5
 for dst in "$a4" "$a6"; do
-  summary="$(ip netns exec pgt-app ping -n -q -f -l 20 -c 300 -W 1 "$dst" | grep 'packets transmitted' || true)"
+  summary="$(ip netns exec "$PGT_APP_NS" ping -n -q -f -l 20 -c 300 -W 1 "$dst" | grep 'packets transmitted' || true)"
   sent="$(echo "$summary" | awk '{print $1}')"
   received="$(echo "$summary" | awk '{print $4}')"
   pgt_log "echo flood to $dst: sent $sent, replies $received"

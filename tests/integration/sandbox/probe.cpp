@@ -8,9 +8,14 @@
 //   probe status          print identity, capability, no_new_privs and seccomp lines of
 //                         /proc/self/status (for setuid and file-capability copies of this
 //                         binary: their privileges must not take effect)
-//   probe denials [--outside DIR]... [--bind-port P] [--connect-port P]
+//   probe denials [--outside DIR]... [--read-only DIR]... [--landlock-abi N]
+//                 [--bind-port P] [--connect-port P]
 //                         try every in-process forbidden operation, print one line per
 //                         attempt and "attempts N, denied M"; exit 0 only if all denied
+//   probe read-only DIR [--landlock-abi N]
+//                         only the write attempts on DIR that `--read-only` makes, outside
+//                         any sandbox: the test's control that file permissions allow each
+//                         one (so that under a profile only Landlock can refuse them)
 // The test driving it is sandbox_probe.sh.
 #include <fcntl.h>
 #include <grp.h>
@@ -129,6 +134,13 @@ int print_status() {
 
 class Tally {
  public:
+  // A precondition of the attempts that must hold, or their denials prove nothing.
+  void control(const std::string& what, bool held, const std::string& detail) {
+    if (!held) {
+      control_failed_ = true;
+      std::cout << "CONTROL FAILED " << what << ": " << detail << '\n';
+    }
+  }
   // `succeeded`: the forbidden operation took effect. `detail` says how it was refused.
   void record(const std::string& what, bool succeeded, const std::string& detail) {
     ++attempts_;
@@ -147,10 +159,12 @@ class Tally {
   }
   int finish() const {
     std::cout << "attempts " << attempts_ << ", denied " << denied_ << '\n';
-    return attempts_ > 0 && attempts_ == denied_ ? 0 : 1;
+    return attempts_ > 0 && attempts_ == denied_ && !control_failed_ ? 0 : 1;
   }
+  bool controls_held() const { return !control_failed_; }
 
  private:
+  bool control_failed_ = false;
   int attempts_ = 0;
   int denied_ = 0;
 };
@@ -255,6 +269,86 @@ void try_writes(Tally& tally, const std::vector<std::string>& outside) {
   }
 }
 
+// Writes into a directory the profile grants only `read =`, which the test made so that file
+// permissions allow every one of them: the directory and its file `file` belong to the
+// sandboxed user (modes 0755 and 0644), and so does its empty subdirectory `subdir`. Only
+// Landlock's read-only rule can refuse them; a root-owned directory would refuse them by its
+// mode and hide a rule that grants write rights. Whatever succeeds is undone at once as far as
+// it can be (a truncated file stays empty: the test rewrites the file before each run), so each
+// attempt finds the entries the test made. Truncation is a Landlock right from ABI 3 only.
+void try_read_only(Tally& tally, const std::string& dir, int landlock_abi) {
+  const std::string file = dir + "/file";
+  {
+    // The control: the read right is there, so a refused write is no refused lookup.
+    const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    const int saved = errno;
+    char byte = 0;
+    const bool read_ok = fd >= 0 && read(fd, &byte, 1) == 1;
+    if (fd >= 0) {
+      close(fd);
+    }
+    tally.control("read " + file, read_ok, fd >= 0 ? "read failed" : std::strerror(saved));
+  }
+  const auto try_open = [&](const std::string& what, int flags) {
+    const int fd = open(file.c_str(), flags | O_CLOEXEC);
+    const int saved = errno;
+    if (fd >= 0) {
+      close(fd);
+    }
+    errno = saved;
+    tally.record_call(what + " " + file, fd);
+  };
+  try_open("open O_WRONLY", O_WRONLY);
+  try_open("open O_RDWR|O_APPEND", O_RDWR | O_APPEND);
+  if (landlock_abi >= 3) {
+    tally.record_call("truncate " + file, truncate(file.c_str(), 0));
+  }
+  const std::string created = dir + "/pgguard-probe-" + std::to_string(getpid());
+  {
+    const int fd = open(created.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const int saved = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(created.c_str());
+    }
+    errno = saved;
+    tally.record_call("create " + created, fd);
+  }
+  const int made_dir = mkdir((created + ".d").c_str(), 0700);
+  if (made_dir == 0) {
+    rmdir((created + ".d").c_str());
+  }
+  tally.record_call("mkdir " + created + ".d", made_dir);
+  const int made_fifo = mkfifo((created + ".fifo").c_str(), 0600);
+  if (made_fifo == 0) {
+    unlink((created + ".fifo").c_str());
+  }
+  tally.record_call("mkfifo " + created + ".fifo", made_fifo);
+  const int made_link = symlink("file", (created + ".sym").c_str());
+  if (made_link == 0) {
+    unlink((created + ".sym").c_str());
+  }
+  tally.record_call("symlink " + created + ".sym", made_link);
+  const int hard_link = link(file.c_str(), (created + ".link").c_str());
+  if (hard_link == 0) {
+    unlink((created + ".link").c_str());
+  }
+  tally.record_call("link " + file + " to " + created + ".link", hard_link);
+  const int renamed = rename(file.c_str(), (created + ".renamed").c_str());
+  if (renamed == 0) {
+    rename((created + ".renamed").c_str(), file.c_str());
+  }
+  tally.record_call("rename " + file, renamed);
+  const std::string subdir = dir + "/subdir";
+  const int removed_dir = rmdir(subdir.c_str());
+  if (removed_dir == 0) {
+    mkdir(subdir.c_str(), 0755);
+  }
+  tally.record_call("rmdir " + subdir, removed_dir);
+  // Last: the test puts the file back for the next profile should this succeed.
+  tally.record_call("unlink " + file, unlink(file.c_str()));
+}
+
 sockaddr_in loopback(int port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -297,6 +391,8 @@ void try_network(Tally& tally, int bind_port, int connect_port) {
 
 int run_denials(int argc, char** argv) {
   std::vector<std::string> outside;
+  std::vector<std::string> read_only;
+  int landlock_abi = 0;
   int bind_port = 0;
   int connect_port = 0;
   for (int i = 2; i < argc; ++i) {
@@ -308,6 +404,10 @@ int run_denials(int argc, char** argv) {
     const std::string value = argv[++i];
     if (option == "--outside") {
       outside.push_back(value);
+    } else if (option == "--read-only") {
+      read_only.push_back(value);
+    } else if (option == "--landlock-abi") {
+      landlock_abi = std::stoi(value);
     } else if (option == "--bind-port") {
       bind_port = std::stoi(value);
     } else if (option == "--connect-port") {
@@ -323,8 +423,28 @@ int run_denials(int argc, char** argv) {
   try_rlimits(tally);
   try_namespaces(tally);
   try_writes(tally, outside);
+  for (const std::string& dir : read_only) {
+    try_read_only(tally, dir, landlock_abi);
+  }
   try_network(tally, bind_port, connect_port);
   return tally.finish();
+}
+
+// The write attempts of `--read-only DIR` alone, for the unsandboxed control run: prints the
+// same lines and tally (there, every attempt is expected to succeed), exits 0 unless a control
+// failed.
+int run_read_only(int argc, char** argv) {
+  int landlock_abi = 0;
+  if (argc == 5 && std::string_view(argv[3]) == "--landlock-abi") {
+    landlock_abi = std::stoi(argv[4]);
+  } else if (argc != 3) {
+    std::cerr << "probe: usage: probe read-only DIR [--landlock-abi N]\n";
+    return 2;
+  }
+  Tally tally;
+  try_read_only(tally, argv[2], landlock_abi);
+  (void)tally.finish();  // prints the tally; here "denied" counts what file permissions refused
+  return tally.controls_held() ? 0 : 1;
 }
 
 }  // namespace
@@ -349,7 +469,11 @@ int main(int argc, char** argv) {
   if (mode == "denials") {
     return run_denials(argc, argv);
   }
+  if (mode == "read-only") {
+    return run_read_only(argc, argv);
+  }
   std::cerr << "usage: probe killed NAME | list-killed | x32 | int80 | status | denials "
-               "[--outside DIR]... [--bind-port P] [--connect-port P]\n";
+               "[--outside DIR]... [--read-only DIR]... [--landlock-abi N] [--bind-port P] "
+               "[--connect-port P] | read-only DIR [--landlock-abi N]\n";
   return 2;
 }

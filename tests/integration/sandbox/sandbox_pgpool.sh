@@ -10,7 +10,8 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 sb_setup "$1"
 sb_require_postgres
-[ -x "$SB_PGPOOL" ] || missing_prerequisite "pgpool-II ($SB_PGPOOL; apt-get install pgpool2)"
+sb_require_pgpool
+sb_require_kernel_log
 
 PG_PORT=55442
 POOL_PORT=55449
@@ -88,7 +89,6 @@ else
 fi
 
 # Staging run with default_action = log: the kernel logs what the errno run refused silently.
-dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
 sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/pgpool.conf" >"$SB_WORK/staging.conf"
 MARK=$(sb_kmsg_mark)
 if start_pgpool "$SB_WORK/staging.conf"; then

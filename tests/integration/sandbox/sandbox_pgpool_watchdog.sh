@@ -12,7 +12,8 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 sb_setup "$1"
 sb_require_postgres
-[ -x "$SB_PGPOOL" ] || missing_prerequisite "pgpool-II ($SB_PGPOOL; apt-get install pgpool2)"
+sb_require_pgpool
+sb_require_kernel_log
 PCP_WATCHDOG_INFO=${PCP_WATCHDOG_INFO:-/usr/sbin/pcp_watchdog_info}
 [ -x "$PCP_WATCHDOG_INFO" ] || missing_prerequisite "pcp_watchdog_info (apt-get install pgpool2)"
 
@@ -174,7 +175,6 @@ DENIALS=$(sb_denial_lines "$SB_WORK"/pool?.out)
 
 # Staging: the same cluster with default_action = log; the kernel logs what the errno run would
 # have refused, including syscalls whose failure pgpool tolerates silently.
-dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
 MARK=$(sb_kmsg_mark)
 for n in "${NODES[@]}"; do
   sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/pool$n.conf" >"$SB_WORK/staging$n.conf"

@@ -7,6 +7,11 @@
 #     rlimits and the priority, namespace flags on clone and clone3, writes outside the
 #     allowed dirs, bind and connect to a TCP port outside the profile (a listener waits
 #     there, so only a policy can refuse): each must fail (probe's own tally);
+#   - writes of every kind (open for writing, truncate, create, mkdir, mkfifo, symlink, link,
+#     rename, rmdir, unlink) in a directory the profile names only as `read =`, which the
+#     profile's user owns with owner write permission: file permissions allow each of them (a
+#     control run outside the sandbox proves it), so only Landlock's read-only rule can refuse
+#     them, where a root-owned directory would hide a rule that grants write rights;
 #   - exec of a setuid-root copy and of a file-capability copy of the probe: neither may
 #     gain uid 0 or any capability beyond the profile's ambient set.
 # Prints "attempts N, denied M" and fails if any attempt succeeded.
@@ -17,7 +22,7 @@ source "$(dirname "$0")/lib/common.sh"
 sb_setup "$1"
 PROBE_BIN=${2:?usage: $0 PGGUARD_LAUNCH PROBE}
 [ -x "$PROBE_BIN" ] || missing_prerequisite "probe binary $PROBE_BIN"
-require_command setcap getcap /usr/bin/python3
+require_command setcap getcap setpriv /usr/bin/python3
 
 BIND_PORT=55499     # in no profile
 CONNECT_PORT=55498  # in no profile; a root listener waits there
@@ -49,13 +54,24 @@ while True:
 LISTENER=$!
 sb_on_exit "kill $LISTENER"
 
-# Every profile template, rendered with dirs of its own; the probe dir is added as read-only.
+# Every profile template, rendered with dirs of its own; the probe dir (root's) and a dir of the
+# profile's user (readonly/, see reset_read_only) are added as read-only.
 declare -A PROFILE_USER=([vip-helper]=nobody [support-agent]=nobody)
 declare -A PROFILE_CAPS=([vip-helper]=0000000000003000)  # CAP_NET_ADMIN | CAP_NET_RAW
 # The pgguard package as the templates name it (@PGGUARD_DIR@/bin/pgguard-vip, the VIP
 # broker's program; any file will do for the probe, which runs in its place).
 install -d -m 755 "$SB_WORK/pgguard" "$SB_WORK/pgguard/bin"
 install -m 755 "$PROBE_BIN" "$SB_WORK/pgguard/bin/pgguard-vip"
+# reset_read_only DIR USER: the read-only target as the probe expects it, owned by USER with
+# owner write permission: DIR (0755) holding `file` (0644, not empty) and the empty `subdir`.
+reset_read_only() {
+  local dir=$1 user=$2
+  install -d -o "$user" -g "$(id -gn "$user")" -m 755 "$dir" "$dir/subdir"
+  rm -f "$dir/file"
+  printf 'read-only\n' >"$dir/file"
+  chown "$user:$(id -gn "$user")" "$dir/file"
+  chmod 644 "$dir/file"
+}
 render_for_probe() {  # NAME
   local name=$1 dir=$SB_WORK/$1 user=${PROFILE_USER[$1]:-postgres}
   mkdir -p "$dir"/{data,run,log,archive,scratch,conf}
@@ -69,7 +85,9 @@ render_for_probe() {  # NAME
     CONF_DIR="$dir/conf" PORT=55490 PCP_PORT=55491 WD_PORT=55493 CONNECT_PORTS=55492 NICE=10 \
     PGGUARD_DIR="$SB_WORK/pgguard" VIP_CONFIG="$dir/conf/vip.conf" ||
     return 1
-  printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\n' "$PROBE_DIR" >>"$dir/profile.conf"
+  reset_read_only "$dir/readonly" "$user"
+  printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\nread = %s\n' "$PROBE_DIR" \
+    "$dir/readonly" >>"$dir/profile.conf"
   # The VIP broker's profile reads no library and no /proc (its program is a static PIE that
   # never opens them); the probe is dynamically linked and reads /proc/self/status.
   if ! grep -q '^read = /usr$' "$dir/profile.conf"; then
@@ -132,8 +150,23 @@ for template in "$SB_PROFILES"/*.conf.in; do
     [ "$rc" -eq 159 ] && attempt "$name: $syscall" 1 || attempt "$name: $syscall" 0 "(exit $rc: $out)"
   done
 
+  # The read-only target's control, outside the sandbox as the profile's user: file permissions
+  # must allow every write the probe then attempts under the profile.
+  abi=$("$SB_LAUNCH" check --profile "$profile" | sed -n 's/.*Landlock ABI \([0-9]*\).*/\1/p')
+  [ -n "$abi" ] && [ "$abi" -ge 1 ] || sb_fail "$name: no Landlock ABI in check's output"
+  read_only=$SB_WORK/$name/readonly
+  control=$(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- \
+    "$PROBE_DIR/probe" read-only "$read_only" --landlock-abi "${abi:-0}" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 0 ] || ! grep -qE '^attempts [1-9][0-9]*, denied 0$' <<<"$control"; then
+    grep -E '^(denied|CONTROL)' <<<"$control" >&2
+    sb_fail "$name: file permissions refuse writes in $read_only (exit $rc): only Landlock may"
+  fi
+  reset_read_only "$read_only" "$user"
+
   out=$(run "$PROBE_DIR/probe" denials --outside "$OUTSIDE" --outside /var/tmp --outside /etc \
-    --outside "$SB_WORK" --bind-port "$BIND_PORT" --connect-port "$CONNECT_PORT" 2>&1)
+    --outside "$SB_WORK" --read-only "$read_only" --landlock-abi "${abi:-0}" \
+    --bind-port "$BIND_PORT" --connect-port "$CONNECT_PORT" 2>&1)
   rc=$?
   n=$(sed -n 's/^attempts \([0-9]*\), denied \([0-9]*\)$/\1 \2/p' <<<"$out")
   if [ -z "$n" ]; then
@@ -143,7 +176,7 @@ for template in "$SB_PROFILES"/*.conf.in; do
     ATTEMPTS=$((ATTEMPTS + probe_attempts))
     DENIED=$((DENIED + probe_denied))
     if [ "$rc" -ne 0 ] || [ "$probe_attempts" -ne "$probe_denied" ]; then
-      grep '^ALLOWED' <<<"$out" >&2
+      grep -E '^(ALLOWED|CONTROL)' <<<"$out" >&2
       sb_fail "$name: in-process forbidden operations succeeded"
     fi
   fi

@@ -11,7 +11,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 sb_setup "$1"
 sb_require_postgres
-dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg)"
+sb_require_kernel_log
 
 PORT_A=55452
 PORT_B=55453

@@ -138,8 +138,8 @@ pgt_sources() {
 
 pgt_source_ns() {
   case "$1" in
-    app) echo pgt-app ;;
-    ctl) echo pgt-ctl ;;
+    app) echo "$PGT_APP_NS" ;;
+    ctl) echo "$PGT_CTL_NS" ;;
     *) pgt_vm "${1%%:*}" "${1#*:}" ;;
   esac
 }

@@ -1,9 +1,15 @@
 # Sourced by the isolation tests: a test network of namespaces on one bridge.
 #
-#   pgt-br         the bridge (its own namespace, so nothing touches the root namespace)
-#   pgt-a-master, pgt-a-standby, pgt-a-pgpool0..2   service instance A ("VMs")
-#   pgt-b-master, ...                               service instance B
-#   pgt-app        an application host, pgt-ctl a control-plane host
+# Every name carries the run's own prefix, $PGT_PREFIX (default pgt<PID of the test>, at most 10
+# characters), so two runs on one machine (two checkouts, a test and a benchmark) never touch
+# each other's namespaces; each run deletes exactly the namespaces it created, and nothing else
+# named pgt-*. The veths and the bridge live inside the run's namespaces, so
+# their names (at most 15 characters: eth0, br0, a-pgpool0) need no prefix and go with them.
+#
+#   PREFIX-br      the bridge (its own namespace, so nothing touches the root namespace)
+#   PREFIX-a-master, PREFIX-a-standby, PREFIX-a-pgpool0..2   service instance A ("VMs")
+#   PREFIX-b-master, ...                                     service instance B
+#   PREFIX-app     an application host, PREFIX-ctl a control-plane host
 #
 # Addresses (IPv4 from 198.18.0.0/15, IPv6 from the documentation prefix 2001:db8::/32):
 #   instance A    198.18.1.11-15   2001:db8:1:1::11-15   VIP 198.18.1.20 / 2001:db8:1:1::20
@@ -15,7 +21,19 @@
 # from the rest of the clients CIDR (198.19.77.7) has no reverse route: the fib check must drop it.
 #
 # Every test that sources this file calls topology_trap first: on any exit topology_cleanup kills
-# the processes the test started and deletes the test namespaces, also when it fails half way.
+# the processes the test started and deletes the namespaces this run created (pgt_netns_add),
+# also when it fails half way. A run killed with SIGKILL cannot clean up: its namespaces stay,
+# named after its PID, until removed by hand (ip netns del PREFIX-...); no later run guesses.
+
+PGT_PREFIX="${PGT_PREFIX:-pgt$$}"
+[[ "$PGT_PREFIX" =~ ^[a-z][a-z0-9]{0,9}$ ]] || {
+  echo "FAIL: PGT_PREFIX '$PGT_PREFIX': 1 to 10 lower-case letters and digits, a letter first" >&2
+  exit 1
+}
+PGT_BR="$PGT_PREFIX-br"
+PGT_APP_NS="$PGT_PREFIX-app"
+PGT_CTL_NS="$PGT_PREFIX-ctl"
+PGT_NAMESPACES=()
 
 PGT_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PGT_PYTHON=/usr/bin/python3
@@ -54,8 +72,16 @@ pgt_fail() {
   exit 1
 }
 
-# pgt_vm <instance> <role>: the namespace name of a VM.
-pgt_vm() { echo "pgt-$1-$2"; }
+# pgt_ns <name>: the run's namespace called <name>; pgt_vm <instance> <role>: a VM's.
+pgt_ns() { echo "$PGT_PREFIX-$1"; }
+pgt_vm() { echo "$PGT_PREFIX-$1-$2"; }
+
+# pgt_netns_add <namespace>: creates it and records it as this run's, for topology_cleanup.
+# A name that exists already is another run's (or the host's): the test fails, never adopts it.
+pgt_netns_add() {
+  ip netns add "$1" || pgt_fail "cannot create network namespace $1 (exists already?)"
+  PGT_NAMESPACES+=("$1")
+}
 pgt_addr4() { echo "198.18.${PGT_INSTANCE_NET[$1]}.${PGT_HOST_INDEX[$2]}"; }
 pgt_addr6() { echo "2001:db8:1:${PGT_INSTANCE_NET[$1]}::${PGT_HOST_INDEX[$2]}"; }
 pgt_vip4() { echo "198.18.${PGT_INSTANCE_NET[$1]}.20"; }
@@ -100,9 +126,9 @@ topology_cleanup() {
 _pgt_host() {
   local ns="$1" port="$2" addr4="$3" addr6="$4"
   shift 4
-  ip netns add "$ns"
-  ip -n pgt-br link add "$port" type veth peer name eth0 netns "$ns"
-  ip -n pgt-br link set "$port" master br0 up
+  pgt_netns_add "$ns"
+  ip -n "$PGT_BR" link add "$port" type veth peer name eth0 netns "$ns"
+  ip -n "$PGT_BR" link set "$port" master br0 up
   pgt_in "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   pgt_in "$ns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
   ip -n "$ns" link set lo up
@@ -117,13 +143,12 @@ _pgt_host() {
 topology_create() {
   [ -n "$PGT_WORK" ] || PGT_WORK="$(mktemp -d /tmp/pgt-work.XXXXXX)"
   mkdir -p "$PGT_WORK"
-  topology_cleanup_stale
-  ip netns add pgt-br
-  ip -n pgt-br link set lo up
-  ip -n pgt-br link add br0 type bridge
+  pgt_netns_add "$PGT_BR"
+  ip -n "$PGT_BR" link set lo up
+  ip -n "$PGT_BR" link add br0 type bridge
   # Multicast snooping would make IPv6 neighbour discovery depend on a querier.
-  ip -n pgt-br link set br0 type bridge mcast_snooping 0
-  ip -n pgt-br link set br0 up
+  ip -n "$PGT_BR" link set br0 type bridge mcast_snooping 0
+  ip -n "$PGT_BR" link set br0 up
   local instance role ns
   for instance in "${PGT_INSTANCES[@]}"; do
     for role in "${PGT_ROLES[@]}"; do
@@ -137,26 +162,25 @@ topology_create() {
     ip -n "$ns" addr add "$(pgt_vip4 "$instance")/16" dev eth0
     ip -n "$ns" -6 addr add "$(pgt_vip6 "$instance")/48" dev eth0 nodad
   done
-  _pgt_host pgt-app app "$PGT_APP4/24" "$PGT_APP6/64" 198.18.0.0/16 198.19.128.0/24 \
+  _pgt_host "$PGT_APP_NS" app "$PGT_APP4/24" "$PGT_APP6/64" 198.18.0.0/16 198.19.128.0/24 \
     2001:db8:1::/48 2001:db8:2:8000::/64
-  _pgt_host pgt-ctl ctl "$PGT_CTL4/24" "$PGT_CTL6/64" 198.18.0.0/16 198.19.1.0/24 \
+  _pgt_host "$PGT_CTL_NS" ctl "$PGT_CTL4/24" "$PGT_CTL6/64" 198.18.0.0/16 198.19.1.0/24 \
     2001:db8:1::/48 2001:db8:2:1::/64
 }
 
-# A previous run killed hard (SIGKILL) cannot have cleaned up after itself.
-topology_cleanup_stale() { _pgt_delete_namespaces; }
-
-# Only the tests' own namespaces (not pgt-bench-*, the benchmark's), and what runs inside them.
+# Only this run's namespaces (PGT_NAMESPACES, newest first), and what runs inside them.
 # `remove` first, so pgguard-isolate also drops its per-namespace record in /run.
 _pgt_delete_namespaces() {
-  local ns pid
-  for ns in $(ip netns list | awk '{print $1}' | grep -E '^pgt-(br|a-.*|b-.*|app|ctl|bad|bad-.*)$' || true); do
+  local i ns pid
+  for ((i = ${#PGT_NAMESPACES[@]} - 1; i >= 0; i--)); do
+    ns="${PGT_NAMESPACES[i]}"
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     if [ -n "${PGT_ISOLATE:-}" ] && [ -x "$PGT_ISOLATE" ]; then
       ip netns exec "$ns" "$PGT_ISOLATE" remove --table "${PGT_TABLE:-secure_postgres}" >/dev/null 2>&1 || true
     fi
     ip netns del "$ns" 2>/dev/null || true
   done
+  PGT_NAMESPACES=()
 }
 
 # topology_start_listeners: an echo listener on every port in every VM; waits until all listen.

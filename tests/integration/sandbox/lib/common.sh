@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Shared set-up of the sandbox integration tests: prerequisites, a temp dir under
 # /tmp/pgguard-sbtest-*, cleanup on every exit, and pass/fail bookkeeping.
+# A test checks every prerequisite (sb_setup, sb_require_*, require_*) before its first step:
+# the first sb_pass or sb_fail marks the steps as begun (require_steps_begun), after which a
+# missing prerequisite fails the test instead of turning what was recorded into a skip.
 SB_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../../../lib/require.sh
 source "$SB_TESTS/../../lib/require.sh"
@@ -25,8 +28,12 @@ SB_FAILURES=0
 sb_fail() {
   echo "FAIL: $*" >&2
   SB_FAILURES=$((SB_FAILURES + 1))
+  require_steps_begun "$*"
 }
-sb_pass() { echo "ok: $*"; }
+sb_pass() {
+  echo "ok: $*"
+  require_steps_begun "$*"
+}
 sb_check() {  # DESCRIPTION COMMAND...: pass if COMMAND succeeds
   local what=$1
   shift
@@ -109,6 +116,13 @@ sb_start_backend() {
 
 sb_require_postgres() {
   [ -x "$SB_PGBIN/postgres" ] || missing_prerequisite "PostgreSQL 15 ($SB_PGBIN/postgres)"
+}
+sb_require_pgpool() {
+  [ -x "$SB_PGPOOL" ] || missing_prerequisite "pgpool-II ($SB_PGPOOL; apt-get install pgpool2)"
+}
+# The staging runs read seccomp LOG records from the kernel log (sb_seccomp_logged).
+sb_require_kernel_log() {
+  dmesg >/dev/null 2>&1 || missing_prerequisite "reading the kernel log (dmesg) for seccomp LOG records"
 }
 
 # Expected /proc/PID/status of an unprivileged, fully sandboxed process.
