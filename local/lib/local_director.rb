@@ -176,6 +176,22 @@ class LocalDirector
     say format('%<vm>s rebooted; monit brought %<n>d jobs back in %<s>.1f s', vm: vm, n: jobs.size, s: now - started)
   end
 
+  def lose(vm)
+    vms.power_off(vm)
+    say "#{vm}: lost (every process killed, link down); recreate brings it back"
+  end
+
+  def partition(vm, peers)
+    addresses = peers.map { |peer| vms.address(peer) }
+    vms.partition(vm, addresses)
+    say "#{vm}: cut off from #{peers.join(', ')} (#{addresses.join(', ')}), both ways"
+  end
+
+  def heal(vm)
+    vms.heal(vm)
+    say "#{vm}: partition healed"
+  end
+
   def stop(vm)
     stop_jobs(vm)
     say "#{vm}: stopped (drain, monit stop)"
@@ -249,7 +265,7 @@ class LocalDirector
     package = File.join(vms.vcap(vm), 'packages', 'pgguard')
     FileUtils.mkdir_p([File.join(package, 'bin'), File.join(package, 'libexec', 'pgguard'),
                        File.join(package, 'share', 'pgguard', 'profiles')])
-    files = %w[isolate launch postgres pgpool setup garp ping vip smoke selinux].filter_map do |program|
+    files = %w[isolate launch postgres pgpool failover setup garp ping vip smoke selinux].filter_map do |program|
       source = File.join(@programs, program, "pgguard-#{program}")
       [source, File.join(package, 'bin', "pgguard-#{program}")] if File.exist?(source)
     end
@@ -420,17 +436,26 @@ class LocalDirector
   end
 
   # The master's view of its standbys: name, state, sync state and replay lag in bytes.
+  # Whichever PostgreSQL VM is the primary now (a failover swaps them), and its standby.
   def replication_state(instance)
-    vm = "#{instance.letter}-pg-master-0"
-    return '(no master)' unless vms.exists?(vm)
+    answers = %w[pg-master pg-standby].filter_map do |job|
+      vm = "#{instance.letter}-#{job}-0"
+      next unless vms.exists?(vm)
 
-    output, status = vms.run(vm, 'runuser', '-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/psql', '-X', '-At',
-                             '-h', '/var/vcap/sys/run/pg-master', '-d', 'postgres', '-c',
-                             "SELECT application_name || ' ' || state || ' ' || sync_state || ', replay lag ' || " \
-                             "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) || ' bytes' FROM pg_stat_replication")
-    return "unknown (#{output.strip})" unless status.success?
+      output, status = vms.run(vm, 'runuser', '-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/psql', '-X', '-At',
+                               '-h', "/var/vcap/sys/run/#{job}", '-d', 'postgres', '-c',
+                               "SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE coalesce((SELECT string_agg(" \
+                               "application_name || ' ' || state || ' ' || sync_state || ', replay lag ' || " \
+                               "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) || ' bytes', '; ') " \
+                               "FROM pg_stat_replication), 'NO STANDBY STREAMING') END")
+      [vm, status.success? ? output.strip : nil]
+    end
+    primaries = answers.reject { |_, answer| answer.nil? || answer.empty? }
+    return "unknown (no primary answers: #{answers.map(&:first).join(', ')})" if primaries.empty?
+    return "SPLIT: #{primaries.map(&:first).join(' and ')} are both primaries" if primaries.size > 1
 
-    output.strip.empty? ? 'NO STANDBY STREAMING' : output.strip.lines.map(&:strip).join('; ')
+    vm, answer = primaries.first
+    "primary #{vm}: #{answer}"
   end
 
   def vip_holder?(vm)

@@ -125,10 +125,35 @@ class LocalVms
     gateway = File.read(File.join(vm_dir(name), 'gateway')).strip
     prefix_length = File.read(File.join(vm_dir(name), 'prefix')).strip
     ns = namespace(name)
+    sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
     sh('ip', '-n', ns, 'addr', 'flush', 'dev', 'eth0')
     sh('ip', '-n', ns, 'addr', 'add', "#{address}/#{prefix_length}", 'dev', 'eth0')
     sh('ip', '-n', ns, 'route', 'replace', 'default', 'via', gateway)
     start_holder(name)
+  end
+
+  # The VM is lost, as a powered-off machine: every process killed at once (no stop program
+  # runs), its link down; its disks stay. reboot brings it back.
+  def power_off(name)
+    kill_processes(name)
+    sh('ip', '-n', namespace(name), 'link', 'set', 'eth0', 'down')
+  end
+
+  # A network partition: the VM and the addresses `peers` no longer reach each other, both
+  # ways; everything else still flows. A table of its own beside the isolation job's, which
+  # the isolation guard leaves alone.
+  def partition(name, peers)
+    elements = peers.join(', ')
+    sh('ip', 'netns', 'exec', namespace(name), 'nft', '-f', '-', stdin_data: <<~NFT)
+      table inet local_partition {
+        chain input { type filter hook input priority -300; ip saddr { #{elements} } drop; }
+        chain output { type filter hook output priority -300; ip daddr { #{elements} } drop; }
+      }
+    NFT
+  end
+
+  def heal(name)
+    sh('ip', 'netns', 'exec', namespace(name), 'nft', 'delete', 'table', 'inet', 'local_partition')
   end
 
   # A command on the VM (its network and mount namespaces), as root. Returns [output, status].
@@ -200,10 +225,13 @@ class LocalVms
     false
   end
 
+  # Until each one is gone from /proc, zombies included: a postmaster's pid still taken by
+  # its zombie would make the next postgres refuse the data directory's lock file.
   def kill_processes(name)
-    pids(namespace(name)).each { |pid| Process.kill('KILL', pid) rescue nil } # rubocop:disable Style/RescueModifier
-    50.times do
-      break if pids(namespace(name)).empty?
+    killed = pids(namespace(name))
+    killed.each { |pid| Process.kill('KILL', pid) rescue nil } # rubocop:disable Style/RescueModifier
+    100.times do
+      break if pids(namespace(name)).empty? && killed.none? { |pid| File.exist?("/proc/#{pid}") }
 
       sleep 0.1
     end
@@ -230,8 +258,8 @@ class LocalVms
     File.write(File.join(dir, 'holder.pid'), "#{pid}\n")
   end
 
-  def sh(*command)
-    output, status = Open3.capture2e(*command)
+  def sh(*command, stdin_data: nil)
+    output, status = Open3.capture2e(*command, stdin_data: stdin_data)
     raise "#{command.join(' ')} failed:\n#{output}" unless status.success?
 
     output

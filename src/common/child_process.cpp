@@ -86,8 +86,10 @@ ChildResult run_child(const ChildRequest& request) {
   const auto envp = pointers(env_strings);
 
   // The input is a socket pair, not a pipe: send(MSG_NOSIGNAL) to a child that exited without
-  // reading it all fails with EPIPE instead of raising SIGPIPE in this process.
-  Pipe input = make_socket_pair();
+  // reading it all fails with EPIPE instead of raising SIGPIPE in this process. Only when there
+  // is input: a caller inside a sandbox without socketpair (pgguard-failover under pgpool's
+  // profile) runs children all the same.
+  Pipe input = request.input ? make_socket_pair() : Pipe{};
   Pipe output = make_pipe();
   Pipe report = make_pipe();  // the exec's errno, when it fails; closed by a successful exec
   UniqueFd null_input;

@@ -72,6 +72,39 @@ void watchdog_settings(const PoolPlan& plan, TextBuilder& out) {
       << "arping_cmd = " << quoted(broker_command(plan, "announce")) << "\n";
 }
 
+// pgguard-failover inside pgpool's sandbox (docs/high-availability.md): the failover role
+// promotes; a standby attached again once it streams (auto_failback, the rewound old
+// primary included) gets synchronous replication back.
+std::string failover_settings(const PoolPlan& plan) {
+  TextBuilder out;
+  if (!plan.failover) {
+    out << "\n# No failover role: pgpool detaches and attaches nodes; promotion is the "
+           "operator's.\n"
+        << "failover_command = ''\n"
+        << "failback_command = ''\n"
+        << "auto_failback = off\n";
+  } else {
+    const std::string command = plan.paths.pgguard + "/bin/pgguard-failover %s --psql " +
+                                plan.paths.postgres_dir + "/bin/psql --ca " + plan.paths.config +
+                                "/" + plan.tls_ca + " --passfile " + pool_pgpass_path(plan) +
+                                " --role " + plan.failover->name +
+                                " -- \"%d\" \"%h\" \"%P\" \"%H\" \"%r\" \"%N\" \"%S\"";
+    const auto for_event = [&command](const char* event) {
+      std::string text = command;
+      text.replace(text.find("%s"), 2, event);
+      return text;
+    };
+    out << "\n# Failover by pgguard-failover, as the failover role over TLS (no remote shell).\n"
+        << "failover_command = " << quoted(for_event("detached")) << "\n"
+        << "failback_command = " << quoted(for_event("attached")) << "\n"
+        << "auto_failback = on\n"
+        << "auto_failback_interval = 60\n";
+  }
+  out << "follow_primary_command = ''\n"
+      << "search_primary_node_timeout = 60\n";
+  return out.str();
+}
+
 }  // namespace
 
 std::map<std::string, std::string> profile_placeholders(const PoolPlan& plan) {
@@ -128,7 +161,7 @@ std::string pool_key_path(const PoolPlan& plan) {
 std::string vip_broker_conf_path(const PoolPlan& plan) {
   return plan.paths.config + "/vip.conf";
 }
-std::string check_pgpass_path(const PoolPlan& plan) {
+std::string pool_pgpass_path(const PoolPlan& plan) {
   return plan.paths.config + "/pgpass";
 }
 std::string vip_socket_path(const PoolPlan& plan) {
@@ -187,6 +220,8 @@ std::string render_pgpool_conf(const PoolPlan& plan) {
     out << "backend_hostname" << i << " = " << quoted(plan.backends[i].address) << "\n"
         << "backend_port" << i << " = " << plan.backends[i].port << "\n"
         << "backend_weight" << i << " = 1\n"
+        << "backend_application_name" << i << " = " << quoted(plan.backends[i].application_name)
+        << "\n"
         << "backend_flag" << i << " = 'ALLOW_TO_FAILOVER'\n";
   }
   out << "load_balance_mode = " << (settings.load_balance ? "on" : "off") << "\n"
@@ -198,14 +233,12 @@ std::string render_pgpool_conf(const PoolPlan& plan) {
       << "health_check_password = ''\n"
       << "health_check_database = 'postgres'\n"
       << "health_check_max_retries = " << settings.health_check_max_retries << "\n"
-      << "health_check_retry_delay = 1\n"
+      << "health_check_retry_delay = " << settings.health_check_retry_delay << "\n"
       << "sr_check_period = " << settings.sr_check_period << "\n"
       << "sr_check_user = " << quoted(settings.check_role) << "\n"
       << "sr_check_password = ''\n"
       << "sr_check_database = 'postgres'\n"
-      << "\n# Failover and promotion are not automated by this file (failover_command empty).\n"
-      << "failover_command = ''\n"
-      << "follow_primary_command = ''\n"
+      << failover_settings(plan)
       << "\n# Files pgpool writes besides its sockets: all in its state directory.\n"
       << "pid_file_name = " << quoted(plan.paths.state + "/pgpool-main.pid") << "\n"
       << "logdir = " << quoted(plan.paths.state) << "\n"
@@ -240,12 +273,19 @@ std::string render_pool_hba_conf(const PoolPlan& plan) {
   return out.str();
 }
 
-std::string render_check_pgpass(const PoolPlan& plan) {
+std::string render_pool_pgpass(const PoolPlan& plan) {
   const auto user = std::find_if(plan.users.begin(), plan.users.end(), [&plan](const PoolUser& u) {
     return u.name == plan.settings.check_role;
   });
-  return postgres::passfile_entry(plan.listen_address, plan.port, kCheckDatabase, user->name,
-                                  user->password);
+  std::string out = postgres::passfile_entry(plan.listen_address, plan.port, kCheckDatabase,
+                                             user->name, user->password);
+  if (plan.failover) {
+    for (const auto& backend : plan.backends) {
+      out += postgres::passfile_entry(backend.address, backend.port, "postgres",
+                                      plan.failover->name, plan.failover->password);
+    }
+  }
+  return out;
 }
 
 std::string render_pcp_conf(const PoolPlan& plan) {

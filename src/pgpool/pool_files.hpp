@@ -35,9 +35,10 @@ std::string render_vip_broker_conf(const PoolPlan& plan);
 // root writes (the broker may write the socket directory, never the file monit trusts).
 std::string vip_socket_path(const PoolPlan& plan);
 
-// Pure. The check role's password file for post-start's login through pgpool on the VM's
-// own address (libpq's format; written 0600 for pgpool: libpq ignores it otherwise).
-std::string render_check_pgpass(const PoolPlan& plan);
+// Pure. pgpool's password file (libpq's format; written 0600 for pgpool: libpq ignores it
+// otherwise): the check role's for post-start's login through pgpool on the VM's own address,
+// and the failover role's for pgguard-failover on each backend.
+std::string render_pool_pgpass(const PoolPlan& plan);
 // The database post-start's check logs in to.
 inline constexpr const char* kCheckDatabase = "postgres";
 
@@ -57,6 +58,6 @@ std::string pcp_conf_path(const PoolPlan& plan);
 std::string pool_passwd_path(const PoolPlan& plan);
 std::string pool_key_path(const PoolPlan& plan);
 std::string vip_broker_conf_path(const PoolPlan& plan);
-std::string check_pgpass_path(const PoolPlan& plan);
+std::string pool_pgpass_path(const PoolPlan& plan);
 
 }  // namespace pgguard::pgpool

@@ -107,7 +107,7 @@ std::vector<std::string> write_pool_files(const PoolPlan& plan) {
       {pool_hba_conf_path(plan), render_pool_hba_conf(plan), readable},
       {pcp_conf_path(plan), render_pcp_conf(plan), readable},
       {pool_passwd_path(plan), render_pool_passwd(plan, key), readable},
-      {check_pgpass_path(plan), render_check_pgpass(plan),
+      {pool_pgpass_path(plan), render_pool_pgpass(plan),
        node::Ownership{plan.user, plan.user, 0600}},
       {pgpool_profile_path(plan),
        render(template_path, values, node::service_adjustment(plan.sandbox), "secpg_pgpool_t"),
@@ -193,7 +193,7 @@ std::string check_pgpool(const PoolPlan& plan, std::chrono::seconds wait) {
       "host=" + plan.listen_address + " port=" + std::to_string(plan.port) +
       " user=" + plan.settings.check_role + " dbname=" + kCheckDatabase +
       " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
-      " passfile=" + check_pgpass_path(plan) + " connect_timeout=5";
+      " passfile=" + pool_pgpass_path(plan) + " connect_timeout=5";
   // psql from the postgres-15 package, under pgpool's own profile and account: nothing of this
   // check runs as root.
   const auto result =

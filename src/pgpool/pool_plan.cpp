@@ -49,6 +49,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"settings.health_check_period", false, false},
     {"settings.health_check_timeout", false, false},
     {"settings.health_check_max_retries", false, false},
+    {"settings.health_check_retry_delay", false, false},
     {"settings.sr_check_period", false, false},
     {"settings.check_role", false, true},
     {"watchdog.port", false, false},
@@ -63,6 +64,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"tls.ca", false, true},
     {"users.user", true, false},
     {"users.pcp", false, true},
+    {"users.failover", false, false},
 };
 
 // "NAME PASSWORD" with a percent-encoded password. pgpool reads pool_passwd and pcp.conf
@@ -83,8 +85,8 @@ PoolUser parse_user(const Entry& entry) {
 
 Backend parse_backend(const Entry& entry) {
   const auto fields = split(entry.value, " \t");
-  if (fields.size() != 2) {
-    throw ConfigError(entry.where, entry.key, "expected ADDRESS PORT");
+  if (fields.size() != 3) {
+    throw ConfigError(entry.where, entry.key, "expected ADDRESS PORT APPLICATION_NAME");
   }
   Entry address = entry;
   address.value = fields[0];
@@ -92,7 +94,8 @@ Backend parse_backend(const Entry& entry) {
   if (!port) {
     throw ConfigError(entry.where, entry.key, "port '" + fields[1] + "' is not 1-65535");
   }
-  return {address_of(address), *port};
+  postgres::check_identifier(fields[2], entry.where, entry.key);
+  return {address_of(address), *port, fields[2]};
 }
 
 bool on_off(const ConfigFile& file, const std::string& key, bool fallback) {
@@ -260,10 +263,12 @@ PoolPlan parse_pool_plan(const ConfigFile& file) {
   settings.child_life_time = integer_of(file, "settings.child_life_time", 300, 0, 86400);
   settings.client_idle_limit = integer_of(file, "settings.client_idle_limit", 0, 0, 86400);
   settings.load_balance = on_off(file, "settings.load_balance", true);
-  settings.health_check_period = integer_of(file, "settings.health_check_period", 10, 1, 3600);
-  settings.health_check_timeout = integer_of(file, "settings.health_check_timeout", 20, 1, 3600);
+  settings.health_check_period = integer_of(file, "settings.health_check_period", 2, 1, 3600);
+  settings.health_check_timeout = integer_of(file, "settings.health_check_timeout", 2, 1, 3600);
   settings.health_check_max_retries =
-      integer_of(file, "settings.health_check_max_retries", 3, 0, 100);
+      integer_of(file, "settings.health_check_max_retries", 4, 0, 100);
+  settings.health_check_retry_delay =
+      integer_of(file, "settings.health_check_retry_delay", 3, 1, 3600);
   settings.sr_check_period = integer_of(file, "settings.sr_check_period", 10, 1, 3600);
   settings.check_role = value_of(file, "settings.check_role");
 
@@ -289,6 +294,15 @@ PoolPlan parse_pool_plan(const ConfigFile& file) {
                           "from pool_passwd");
   }
   plan.pcp = parse_user(*single(file, "users.pcp"));
+  if (const Entry* entry = single(file, "users.failover")) {
+    plan.failover = parse_user(*entry);
+    if (names.count(plan.failover->name) != 0) {
+      throw ConfigError(entry->where, entry->key,
+                        "'" + plan.failover->name +
+                            "' is also in users.user: the failover role must not be a login "
+                            "clients can use through pgpool");
+    }
+  }
 
   parse_watchdog(file, plan);
   parse_vip(file, plan);

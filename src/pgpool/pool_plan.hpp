@@ -29,6 +29,9 @@ struct PoolPaths {
 struct Backend {
   std::string address;
   int port = 5432;
+  // Its application_name (= its slot name) when it streams as a standby: pgpool finds it in
+  // the primary's pg_stat_replication by this name (auto_failback, the replication check).
+  std::string application_name;
 };
 
 // A login that reaches PostgreSQL through pgpool: pool_passwd holds its password (AES form),
@@ -45,9 +48,10 @@ struct PoolSettings {
   int child_life_time = 300;   // seconds an idle child lives
   int client_idle_limit = 0;   // seconds; 0 = no limit
   bool load_balance = true;    // read-only queries to the standby too
-  int health_check_period = 10;
-  int health_check_timeout = 20;
-  int health_check_max_retries = 3;
+  int health_check_period = 2;
+  int health_check_timeout = 2;
+  int health_check_max_retries = 4;
+  int health_check_retry_delay = 3;
   int sr_check_period = 10;
   std::string check_role;  // health and streaming-replication checks: a non-superuser
 };
@@ -82,6 +86,10 @@ struct PoolPlan {
   PoolSettings settings;
   std::vector<PoolUser> users;
   PoolUser pcp;
+  // The role pgguard-failover logs in as to promote a standby and switch synchronous
+  // replication (pgpool's failover and failback commands). None: pgpool only detaches and
+  // attaches nodes, and promotion is the operator's.
+  std::optional<PoolUser> failover;
   std::optional<Watchdog> watchdog;
   std::optional<Vip> vip;
   std::string tls_certificate;  // file names below paths.config

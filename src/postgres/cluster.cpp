@@ -7,9 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <iostream>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -89,6 +93,92 @@ std::string tail(const std::string& text, std::size_t lines) {
   return text.substr(position + 1);
 }
 
+// standby.signal in the directory `directory_fd` names, owned by the node's user, on disk.
+void create_standby_signal(int directory_fd, const std::string& directory, const NodePlan& plan) {
+  const auto user = sandbox::find_user(read_regular_file("/etc/passwd"), plan.user, "/etc/passwd");
+  if (!user) {
+    throw Error(ExitCode::system, "account " + plan.user + " does not exist");
+  }
+  const std::string signal = directory + "/standby.signal";
+  const UniqueFd fd(
+      ::openat(directory_fd, "standby.signal", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd || ::fchown(fd.get(), user->uid, user->primary_gid) != 0 || ::fsync(fd.get()) != 0 ||
+      ::fsync(directory_fd) != 0) {
+    throw SystemError("cannot create " + signal, errno);
+  }
+}
+
+// A replication connection (TLS verify-full, scram) as the replication role, or a normal one
+// to database postgres when `database` is set (pg_rewind's source).
+std::string peer_conninfo(const NodePlan& plan, const std::string& host, bool database) {
+  return "host=" + host + " port=" + std::to_string(plan.port) + " user=" + plan.replication_role +
+         (database ? " dbname=postgres" : " dbname=replication replication=true") +
+         " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
+         " passfile=" + pgpass_path(plan) + " connect_timeout=5";
+}
+
+std::vector<std::string> replication_psql(const NodePlan& plan, const std::string& host,
+                                          const std::string& command) {
+  return launch(
+      server_profile_path(plan),
+      {bin(plan, "psql"), "--no-psqlrc", "--no-align", "--tuples-only", "--field-separator=\x1f",
+       "--command=" + command, peer_conninfo(plan, host, false)},
+      plan);
+}
+
+// psql under the server profile running `sql` on the peer's database postgres, as the
+// replication role over TLS (verify-full): unaligned, tuples only.
+std::vector<std::string> peer_sql(const NodePlan& plan, const std::string& sql) {
+  return launch(server_profile_path(plan),
+                {bin(plan, "psql"), "--no-psqlrc", "--no-align", "--tuples-only",
+                 "--command=" + sql, peer_conninfo(plan, plan.upstream_address, true)},
+                plan);
+}
+
+struct SystemIdentity {
+  std::string system;
+  unsigned long timeline = 0;
+  std::string state;  // pg_controldata's "Database cluster state" (own cluster only)
+};
+
+std::optional<SystemIdentity> parse_identify_system(const std::string& output) {
+  // systemid, timeline, xlogpos (dbname is empty on a physical connection).
+  const auto fields = split(trim(output), "\x1f");
+  unsigned long timeline = 0;
+  if (fields.size() != 3 ||
+      std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), timeline).ec !=
+          std::errc{}) {
+    return std::nullopt;
+  }
+  return SystemIdentity{fields[0], timeline, {}};
+}
+
+// The cluster's own identity from its control file (pg_controldata under the server profile):
+// the timeline of its latest checkpoint, which pg_rewind advances only once it completed.
+SystemIdentity control_identity(const NodePlan& plan) {
+  const auto argv = launch(server_profile_path(plan),
+                           {bin(plan, "pg_controldata"), "--pgdata=" + plan.paths.data}, plan);
+  const auto result = run_child({argv, {"LC_ALL=C", kEnvironment.front()}, std::nullopt, 30s});
+  const auto value = [&result](std::string_view label) -> std::string {
+    for (const auto& line : split(result.output, "\n")) {
+      if (line.starts_with(label)) {
+        return std::string(trim(std::string_view(line).substr(label.size())));
+      }
+    }
+    return {};
+  };
+  SystemIdentity identity{value("Database system identifier:"), 0,
+                          value("Database cluster state:")};
+  const std::string timeline = value("Latest checkpoint's TimeLineID:");
+  if (result.exit_code != 0 || identity.system.empty() ||
+      std::from_chars(timeline.data(), timeline.data() + timeline.size(), identity.timeline).ec !=
+          std::errc{}) {
+    throw Error(ExitCode::system, "pg_controldata of " + plan.paths.data + " failed (exit " +
+                                      std::to_string(result.exit_code) + "): " + result.output);
+  }
+  return identity;
+}
+
 }  // namespace
 
 std::string initdb_profile_path(const NodePlan& plan) {
@@ -102,6 +192,13 @@ std::string server_pid_path(const NodePlan& plan) {
 }
 std::string basebackup_profile_path(const NodePlan& plan) {
   return plan.paths.config + "/pg_basebackup.profile";
+}
+bool has_standby_signal(const NodePlan& plan) {
+  return exists(plan.paths.data + "/standby.signal");
+}
+
+std::string rewind_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/pg_rewind.profile";
 }
 
 std::vector<std::string> load_policy(const NodePlan& plan) {
@@ -142,6 +239,9 @@ std::vector<std::string> write_server_files(const NodePlan& plan) {
   if (plan.kind == NodeKind::primary) {
     files.emplace_back(initdb_profile_path(plan), instantiate("initdb.conf.in"), root_only);
   }
+  if (!plan.upstream_address.empty()) {
+    files.emplace_back(rewind_profile_path(plan), instantiate("pg_rewind.conf.in"), root_only);
+  }
   std::vector<std::string> written;
   for (const auto& [path, content, ownership] : files) {
     if (node::install_content(path, content, ownership)) {
@@ -175,15 +275,10 @@ bool initialize_cluster(const NodePlan& plan) {
 }
 
 bool clone_primary(const NodePlan& plan) {
-  const bool has_cluster = exists(plan.paths.data + "/PG_VERSION");
-  if (has_cluster && exists(plan.paths.data + "/standby.signal")) {
+  // A cluster is kept whatever it is now: a standby, or the primary this VM became by a
+  // failover (rejoin_if_superseded decides whether it may stay one).
+  if (exists(plan.paths.data + "/PG_VERSION")) {
     return false;
-  }
-  if (has_cluster) {
-    throw Error(ExitCode::system,
-                plan.paths.data +
-                    " holds a primary (no standby.signal): it is not overwritten, and it does not "
-                    "start as a second primary; rejoin it as a standby by hand (docs/jobs.md)");
   }
   if (!directory_is_empty(plan.paths.data)) {
     throw Error(ExitCode::system, plan.paths.data +
@@ -216,23 +311,18 @@ bool clone_primary(const NodePlan& plan) {
       basebackup_profile_path(plan),
       node::render_profile(read_regular_file(template_path), template_path, values, tool),
       node::Ownership{"root", "root", 0600});
-  const auto argv = launch(
-      basebackup_profile_path(plan),
-      {bin(plan, "pg_basebackup"), "--pgdata=" + staging, "--dbname=" + primary_conninfo(plan),
-       "--wal-method=stream", "--slot=" + plan.replication_slots.front(), "--checkpoint=fast",
-       "--no-password", "--progress"},
-      plan);
+  const auto argv =
+      launch(basebackup_profile_path(plan),
+             {bin(plan, "pg_basebackup"), "--pgdata=" + staging,
+              "--dbname=" + primary_conninfo(plan), "--wal-method=stream",
+              "--slot=" + plan.stream_slot, "--checkpoint=fast", "--no-password", "--progress"},
+             plan);
   const auto result = run_child({argv, kEnvironment, std::nullopt, 60min});
   if (result.exit_code != 0) {
     throw Error(ExitCode::system, "pg_basebackup from " + plan.upstream_address + " failed (exit " +
                                       std::to_string(result.exit_code) + "):\n" + result.output);
   }
-  const std::string signal = staging + "/standby.signal";
-  UniqueFd fd(::openat(staging_fd.get(), "standby.signal",
-                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd || ::fchown(fd.get(), user->uid, user->primary_gid) != 0 || ::fsync(fd.get()) != 0) {
-    throw SystemError("cannot create " + signal, errno);
-  }
+  create_standby_signal(staging_fd.get(), staging, plan);
   if (::rmdir(plan.paths.data.c_str()) != 0 ||
       ::rename(staging.c_str(), plan.paths.data.c_str()) != 0) {
     throw SystemError("cannot move the copy " + staging + " to " + plan.paths.data, errno);
@@ -334,13 +424,122 @@ std::vector<std::string> converge_cluster(const NodePlan& plan, const LocalServe
   return sql.changes;
 }
 
-void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
-  if (plan.kind == NodeKind::standby && !exists(plan.paths.data + "/standby.signal")) {
-    throw Error(ExitCode::system, plan.paths.data +
-                                      " has no standby.signal: a standby never starts as a "
-                                      "primary (re-run pre-start to copy the primary)");
+std::optional<std::string> rejoin_if_superseded(const NodePlan& plan) {
+  if (plan.upstream_address.empty() || has_standby_signal(plan)) {
+    return std::nullopt;
   }
+  const auto answer = run_child({replication_psql(plan, plan.upstream_address, "IDENTIFY_SYSTEM"),
+                                 kEnvironment, std::nullopt, 30s});
+  const auto peer = answer.exit_code == 0 ? parse_identify_system(answer.output) : std::nullopt;
+  if (!peer) {
+    // Nobody to defer to. If the peer was promoted and is only cut off from here, pgpool
+    // keeps this node detached, and its synchronous commits wait for a standby that never
+    // comes: no acknowledged commit lands on the wrong primary (docs/high-availability.md).
+    std::string why(trim(answer.output));
+    std::replace_if(
+        why.begin(), why.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+    std::cerr << plan.job << ": notice: the peer " << plan.upstream_address
+              << " does not answer; this node serves as the primary (" << why << ")" << std::endl;
+    return std::nullopt;
+  }
+  const auto own = control_identity(plan);
+  if (peer->system != own.system) {
+    throw Error(ExitCode::system,
+                "the peer " + plan.upstream_address + " holds another cluster (system " +
+                    peer->system + ", this one " + own.system +
+                    "): refusing to start as a primary beside it, or to rewind from it");
+  }
+  if (peer->timeline < own.timeline) {
+    return std::nullopt;  // this node is the newer primary; the peer is the one to rejoin
+  }
+  if (peer->timeline == own.timeline) {
+    // Normal for the primary of a healthy pair: its peer is a standby on its timeline. A peer
+    // serving as a primary on the same timeline means this node was never promoted (e.g.
+    // standby.signal removed by hand): it must not become a second primary.
+    const auto recovery =
+        run_child({peer_sql(plan, "SELECT pg_is_in_recovery()"), kEnvironment, std::nullopt, 30s});
+    if (recovery.exit_code == 0 && trim(recovery.output) == "t") {
+      return std::nullopt;
+    }
+    throw Error(ExitCode::system,
+                plan.paths.data + " has no standby.signal, and the peer " + plan.upstream_address +
+                    " serves on the same timeline " + std::to_string(own.timeline) +
+                    (recovery.exit_code == 0 ? " as a primary"
+                                             : " (is it a primary? " + recovery.output + ")") +
+                    ": refusing to start as a second primary (docs/high-availability.md)");
+  }
+  // The peer was promoted past this node's timeline: this node must never serve as a second
+  // primary. Its slot on the new primary first, so that the WAL it needs is kept from now on.
+  const auto slot = run_child(
+      {replication_psql(plan, plan.upstream_address,
+                        "CREATE_REPLICATION_SLOT " + plan.stream_slot + " PHYSICAL RESERVE_WAL"),
+       kEnvironment, std::nullopt, 30s});
+  if (slot.exit_code != 0 && slot.output.find("already exists") == std::string::npos) {
+    throw Error(ExitCode::system, "cannot create slot " + plan.stream_slot +
+                                      " on the new primary " + plan.upstream_address + ": " +
+                                      slot.output);
+  }
+  // pg_rewind needs a cleanly shut down target. After a crash, the server itself finishes
+  // crash recovery in single-user mode under its own profile (pg_rewind would run it under
+  // pg_rewind's, which has no server syscalls), with the node's settings: its shutdown
+  // checkpoint keeps wal_keep_size of WAL, which the rewind reads back to the last
+  // checkpoint before the two diverged.
+  if (own.state != "shut down" && own.state != "shut down in recovery") {
+    const auto single = launch(
+        server_profile_path(plan),
+        {bin(plan, "postgres"), "--single", "-F", "-D", plan.paths.data, "-c",
+         "config_file=" + postgresql_conf_path(plan), "-c", "logging_collector=off", "template1"},
+        plan);
+    const auto recovered = run_child({single, kEnvironment, std::nullopt, 60min});
+    if (recovered.exit_code != 0) {
+      throw Error(ExitCode::system,
+                  "crash recovery of " + plan.paths.data + " in single-user mode failed (exit " +
+                      std::to_string(recovered.exit_code) + "): " + recovered.output);
+    }
+  }
+  // A peer promoted a moment ago names the old timeline in its control file until its first
+  // checkpoint, and pg_rewind would find "no rewind required" (the replication role is a
+  // member of pg_checkpoint for this).
+  const auto checkpoint =
+      run_child({peer_sql(plan, "CHECKPOINT"), kEnvironment, std::nullopt, 10min});
+  if (checkpoint.exit_code != 0) {
+    throw Error(ExitCode::system, "CHECKPOINT on the new primary " + plan.upstream_address +
+                                      " failed; the node stays down rather than serve as a "
+                                      "second primary: " +
+                                      checkpoint.output);
+  }
+  // pg_rewind replaces the whole file set, standby.signal included: it is written again after.
+  const auto argv = launch(rewind_profile_path(plan),
+                           {bin(plan, "pg_rewind"), "--target-pgdata=" + plan.paths.data,
+                            "--source-server=" + peer_conninfo(plan, plan.upstream_address, true),
+                            "--no-ensure-shutdown", "--progress"},
+                           plan);
+  const auto rewind = run_child({argv, kEnvironment, std::nullopt, 60min});
+  if (rewind.exit_code != 0) {
+    throw Error(ExitCode::system, "pg_rewind from the new primary " + plan.upstream_address +
+                                      " failed (exit " + std::to_string(rewind.exit_code) +
+                                      "); the node stays down rather than serve as a second "
+                                      "primary:\n" +
+                                      rewind.output);
+  }
+  const UniqueFd data(
+      ::open(plan.paths.data.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!data) {
+    throw SystemError("cannot open " + plan.paths.data, errno);
+  }
+  create_standby_signal(data.get(), plan.paths.data, plan);
+  return plan.job + ": the peer " + plan.upstream_address + " was promoted (timeline " +
+         std::to_string(peer->timeline) + ", this node " + std::to_string(own.timeline) +
+         "): rewound with pg_rewind, rejoining as its standby through slot " + plan.stream_slot +
+         "\n" + std::string(trim(rewind.output));
+}
+
+void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
   node::wait_for_isolation(plan.paths.isolation, isolation_wait, "PostgreSQL");
+  // Before anything serves: a node superseded while it was down rejoins as a standby.
+  if (const auto rejoined = rejoin_if_superseded(plan)) {
+    std::cout << *rejoined << std::endl;
+  }
   node::exec_program(node::launcher_argv(plan.paths.launcher, server_profile_path(plan),
                                          {bin(plan, "postgres"), "-D", plan.paths.data, "-c",
                                           "config_file=" + postgresql_conf_path(plan)},
@@ -353,43 +552,32 @@ std::string check_server(const NodePlan& plan, std::chrono::seconds wait) {
   // As a client would come: TCP to the VM's own address, the certificate verified against the
   // CA for that address, scram (pg_hba.conf offers nothing else over TCP). IDENTIFY_SYSTEM
   // needs a replication connection, which the replication role alone may open.
-  const std::string conninfo = "host=" + plan.listen_address +
-                               " port=" + std::to_string(plan.port) +
-                               " user=" + plan.replication_role +
-                               " dbname=replication replication=true sslmode=verify-full"
-                               " sslrootcert=" +
-                               plan.paths.config + "/" + plan.tls_ca +
-                               " passfile=" + pgpass_path(plan) + " connect_timeout=5";
   const auto identify =
-      run_child_until({launch(server_profile_path(plan),
-                              {bin(plan, "psql"), "--no-psqlrc", "--no-align", "--tuples-only",
-                               "--field-separator=\x1f", "--command=IDENTIFY_SYSTEM", conninfo},
-                              plan),
-                       kEnvironment, std::nullopt, 30s},
+      run_child_until({replication_psql(plan, plan.listen_address, "IDENTIFY_SYSTEM"), kEnvironment,
+                       std::nullopt, 30s},
                       wait, [](const ChildResult& result) { return result.exit_code == 0; });
   if (identify.exit_code != 0) {
     throw Error(ExitCode::system, "postgres does not accept a TLS + scram login on " + endpoint +
                                       " (within " + std::to_string(wait.count()) +
                                       " s): " + identify.output);
   }
-  // systemid, timeline, xlogpos (dbname is empty on a physical connection).
-  const auto system = split(trim(identify.output), "\x1f");
-  if (system.size() != 3) {
+  const auto system = parse_identify_system(identify.output);
+  if (!system) {
     throw Error(ExitCode::system, "IDENTIFY_SYSTEM on " + endpoint +
                                       " answered something unexpected: " + identify.output);
   }
   std::string line = plan.job + ": accepts TLS + scram on " + endpoint + " as " +
-                     plan.replication_role + " (system " + system[0] + ", timeline " + system[1] +
-                     ")";
+                     plan.replication_role + " (system " + system->system + ", timeline " +
+                     std::to_string(system->timeline) + ")";
 
-  // The role it serves in: a primary never in recovery; a standby in recovery and streaming
-  // from its primary (else synchronous commits on the primary wait).
-  const std::string query = plan.kind == NodeKind::primary
-                                ? "SELECT pg_is_in_recovery();"
-                                : "SELECT pg_is_in_recovery(), status, sender_host "
-                                  "FROM pg_stat_wal_receiver WHERE status = 'streaming';";
-  const std::string expected =
-      plan.kind == NodeKind::primary ? "f" : "t\x1fstreaming\x1f" + plan.upstream_address;
+  // The role it serves in now, whatever the job (a failover swaps them): a primary never in
+  // recovery; a standby in recovery and streaming from its peer (else synchronous commits on
+  // the primary wait).
+  const bool standby = has_standby_signal(plan);
+  const std::string query = standby ? "SELECT pg_is_in_recovery(), status, sender_host "
+                                      "FROM pg_stat_wal_receiver WHERE status = 'streaming';"
+                                    : "SELECT pg_is_in_recovery();";
+  const std::string expected = standby ? "t\x1fstreaming\x1f" + plan.upstream_address : "f";
   const auto answered = [&expected](const ChildResult& result) {
     return result.exit_code == 0 && trim(result.output) == expected;
   };
@@ -398,15 +586,53 @@ std::string check_server(const NodePlan& plan, std::chrono::seconds wait) {
   if (!answered(role)) {
     const std::string answer(trim(role.output));
     throw Error(ExitCode::system,
-                plan.kind == NodeKind::primary
-                    ? "postgres on " + endpoint + " is in recovery, not a primary: " + role.output
-                    : "the standby on " + endpoint + " is not streaming from " +
+                standby
+                    ? "the standby on " + endpoint + " is not streaming from " +
                           plan.upstream_address + " (within " + std::to_string(wait.count()) +
-                          " s): " + (answer.empty() ? "no walreceiver streaming" : role.output));
+                          " s): " + (answer.empty() ? "no walreceiver streaming" : role.output)
+                    : "postgres on " + endpoint + " is in recovery, not a primary: " + role.output);
   }
-  return line + (plan.kind == NodeKind::primary
-                     ? "; primary"
-                     : "; standby, streaming from " + plan.upstream_address);
+  return line + (standby ? "; standby, streaming from " + plan.upstream_address : "; primary");
+}
+
+bool peer_streams(const NodePlan& plan, std::chrono::seconds wait) {
+  if (plan.upstream_address.empty() || has_standby_signal(plan)) {
+    return false;
+  }
+  // With synchronous commit the peer counts only once it is a synchronous standby again: a
+  // node that rejoined is asynchronous until pgpool has attached it (failback_command), and
+  // pgpool can promote only a node it has attached.
+  const std::string query =
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND client_addr = '" +
+      plan.upstream_address + "'";
+  const auto streams = [](const ChildResult& result) {
+    return result.exit_code == 0 && trim(result.output) != "0";
+  };
+  if (!streams(run_child({socket_psql(plan, "postgres"), kEnvironment, query + ";", 30s}))) {
+    return false;
+  }
+  if (!plan.server.synchronous_commit || plan.synchronous_standbys.empty()) {
+    return true;
+  }
+  return streams(run_child_until({socket_psql(plan, "postgres"), kEnvironment,
+                                  query + " AND sync_state IN ('sync', 'quorum');", 30s},
+                                 wait, streams));
+}
+
+std::optional<std::string> hand_over(const NodePlan& plan, std::chrono::seconds wait) {
+  // The fast shutdown sent the peer every WAL record up to the shutdown checkpoint; pgpool
+  // sees this node gone and promotes the peer (docs/high-availability.md).
+  const auto promoted = run_child_until(
+      {peer_sql(plan, "SELECT pg_is_in_recovery()"), kEnvironment, std::nullopt, 30s}, wait,
+      [](const ChildResult& result) {
+        return result.exit_code == 0 && trim(result.output) == "f";
+      });
+  if (promoted.exit_code == 0 && trim(promoted.output) == "f") {
+    return plan.job + ": handed over: the peer " + plan.upstream_address + " is the primary";
+  }
+  return plan.job + ": notice: the peer " + plan.upstream_address + " was not promoted within " +
+         std::to_string(wait.count()) + " s (" + std::string(trim(promoted.output)) +
+         "); this node stays the primary when it starts again";
 }
 
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {

@@ -37,7 +37,9 @@ const std::vector<config::KeyRule> kKeys = {
     {"listen_address", false, true},
     {"port", false, false},
     {"replication_role", false, true},
+    {"failover_role", false, false},
     {"replication_slot", true, false},
+    {"stream_slot", false, false},
     {"synchronous_standby", true, false},
     {"upstream", false, false},
     {"replica", true, false},
@@ -58,6 +60,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"server.shared_buffers", false, false},
     {"server.work_mem", false, false},
     {"server.max_slot_wal_keep_size", false, false},
+    {"server.wal_keep_size", false, false},
     {"server.synchronous_commit", false, false},
     {"server.ssl_min_protocol_version", false, false},
     {"tls.certificate", false, true},
@@ -188,6 +191,7 @@ NodePlan parse_node_plan(const ConfigFile& file) {
   plan.server.shared_buffers = memory_of(file, "server.shared_buffers", "128MB");
   plan.server.work_mem = memory_of(file, "server.work_mem", "4MB");
   plan.server.max_slot_wal_keep_size = memory_of(file, "server.max_slot_wal_keep_size", "1GB");
+  plan.server.wal_keep_size = memory_of(file, "server.wal_keep_size", "1GB");
   plan.server.synchronous_commit =
       choice_of(file, "server.synchronous_commit", "on", {"on", "off"}) == "on";
   plan.server.ssl_min_protocol_version =
@@ -270,15 +274,42 @@ NodePlan parse_node_plan(const ConfigFile& file) {
     }
     plan.synchronous_standbys.push_back(name);
   }
-  if (plan.kind == NodeKind::standby) {
-    if (plan.upstream_address.empty()) {
-      throw ConfigError(file.location_of("upstream"), "upstream",
-                        "a standby needs the address of the primary it streams from");
+  replicator->rewind = true;
+  if (const Entry* entry = single(file, "failover_role")) {
+    plan.failover_role = std::string(trim(entry->value));
+    const auto failover =
+        std::find_if(plan.roles.begin(), plan.roles.end(),
+                     [&plan](const RoleSpec& role) { return role.name == plan.failover_role; });
+    if (failover == plan.roles.end() || !failover->login || failover->replication ||
+        failover->create_database || failover->create_role || !failover->member_of.empty()) {
+      throw ConfigError(entry->where, entry->key,
+                        "'" + plan.failover_role +
+                            "' must be a role of this plan with login and nothing else (it is "
+                            "granted only what a failover needs)");
     }
-    if (plan.replication_slots.size() != 1) {
-      throw ConfigError(file.location_of("replication_slot"), "replication_slot",
-                        "a standby streams through exactly one slot of its primary");
+    failover->failover = true;
+  }
+  if (const Entry* entry = single(file, "stream_slot")) {
+    plan.stream_slot = std::string(trim(entry->value));
+    check_identifier(plan.stream_slot, entry->where, entry->key);
+    if (std::find(plan.replication_slots.begin(), plan.replication_slots.end(), plan.stream_slot) !=
+        plan.replication_slots.end()) {
+      throw ConfigError(entry->where, entry->key,
+                        "'" + plan.stream_slot +
+                            "' is also a slot this node keeps for its peer: each node streams "
+                            "through a slot of its own");
     }
+  }
+  if (plan.upstream_address.empty() != plan.stream_slot.empty()) {
+    throw ConfigError(plan.upstream_address.empty() ? file.location_of("stream_slot")
+                                                    : file.location_of("upstream"),
+                      plan.upstream_address.empty() ? "stream_slot" : "upstream",
+                      "upstream and stream_slot go together: the peer this node streams from "
+                      "as a standby, and its slot there");
+  }
+  if (plan.kind == NodeKind::standby && plan.upstream_address.empty()) {
+    throw ConfigError(file.location_of("upstream"), "upstream",
+                      "a standby needs the address of the primary it streams from");
   }
   return plan;
 }

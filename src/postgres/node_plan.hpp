@@ -35,6 +35,7 @@ struct ServerSettings {
   std::string shared_buffers = "128MB";
   std::string work_mem = "4MB";
   std::string max_slot_wal_keep_size = "1GB";
+  std::string wal_keep_size = "1GB";  // kept for a rewind of the peer (pg_rewind)
   bool synchronous_commit = true;
   std::string ssl_min_protocol_version = "TLSv1.2";
 };
@@ -47,6 +48,11 @@ struct RoleSpec {
   bool create_database = false;
   bool create_role = false;
   bool replication = false;
+  // Function and parameter privileges beyond the attributes (roles_plan.hpp has the grants):
+  // the failover role promotes a standby and switches synchronous replication; the
+  // replication role reads the files pg_rewind needs from its peer.
+  bool failover = false;
+  bool rewind = false;
   std::vector<std::string> member_of;  // e.g. pg_monitor for pgpool's checks
   Location where;
 };
@@ -75,10 +81,19 @@ struct NodePlan {
   std::vector<std::string> pgpool_addresses;
   std::vector<std::string> vip_addresses;
   std::string replication_role;  // one of `roles`, with replication
-  // primary: the physical slots it keeps for its standbys; standby: the one it streams from.
+  // One of `roles`, logging in only from pgpool: pgpool's failover and failback commands
+  // (pgguard-failover) promote and switch synchronous replication as this role. Empty: none.
+  std::string failover_role;
+  // Either VM may be the primary: the pg-standby VM after a failover, the pg-master VM again
+  // after it rejoined. Which one it is now is the data directory's standby.signal, never the
+  // job (cluster.hpp). The plan holds both sides:
+  // - as a primary: the physical slots it keeps for its peer, and the synchronous standbys;
   std::vector<std::string> replication_slots;
-  std::string upstream_address;                   // standby: the primary it copies and streams from
   std::vector<std::string> synchronous_standbys;  // application_name = slot name
+  // - as a standby: the peer it copies and streams from, and its own slot there (also its
+  //   application_name). Empty on a pg-master without a standby.
+  std::string upstream_address;
+  std::string stream_slot;
   std::vector<RoleSpec> roles;
   std::vector<DatabaseSpec> databases;
   node::SandboxSettings sandbox;  // the job's sandbox properties

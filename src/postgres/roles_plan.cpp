@@ -1,6 +1,8 @@
 #include "postgres/roles_plan.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "common/strings.hpp"
@@ -53,7 +55,65 @@ bool boolean_field(const std::string& text, int line) {
                                     ": expected true or false, got '" + text + "'");
 }
 
+// A privilege a role flag grants: its key in the cluster state ("function SIGNATURE",
+// "parameter NAME" or "role NAME", checked with has_function_privilege,
+// has_parameter_privilege or pg_has_role) and the statement granting it.
+struct Grant {
+  std::string_view key;
+  std::string_view statement;
+};
+
+// pg_promote and the synchronous standbys of the promoted node (pgguard-failover); nothing else.
+constexpr std::array kFailoverGrants = {
+    Grant{"function pg_promote(boolean,integer)",
+          "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO "},
+    Grant{"function pg_reload_conf()", "GRANT EXECUTE ON FUNCTION pg_reload_conf() TO "},
+    Grant{"parameter synchronous_standby_names",
+          "GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO "},
+};
+
+// What pg_rewind reads from its source as a non-superuser (the PostgreSQL manual, pg_rewind),
+// and the CHECKPOINT a just-promoted source needs first: until its first checkpoint on the new
+// timeline its control file still names the old one, and pg_rewind finds nothing to rewind.
+constexpr std::array kRewindGrants = {
+    Grant{"role pg_checkpoint", "GRANT pg_checkpoint TO "},
+    Grant{"function pg_ls_dir(text,boolean,boolean)",
+          "GRANT EXECUTE ON FUNCTION pg_ls_dir(text, boolean, boolean) TO "},
+    Grant{"function pg_stat_file(text,boolean)",
+          "GRANT EXECUTE ON FUNCTION pg_stat_file(text, boolean) TO "},
+    Grant{"function pg_read_binary_file(text)",
+          "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO "},
+    Grant{"function pg_read_binary_file(text,bigint,bigint,boolean)",
+          "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text, bigint, bigint, boolean) TO "},
+};
+
+template <typename Visit>
+void for_each_grant(const RoleSpec& role, Visit visit) {
+  if (role.failover) {
+    std::for_each(kFailoverGrants.begin(), kFailoverGrants.end(), visit);
+  }
+  if (role.rewind) {
+    std::for_each(kRewindGrants.begin(), kRewindGrants.end(), visit);
+  }
+}
+
+std::string grant_keys_values() {
+  std::string values;
+  const auto add = [&values](const Grant& grant) {
+    values += std::string(values.empty() ? "" : ", ") + "('" + std::string(grant.key) + "')";
+  };
+  std::for_each(kFailoverGrants.begin(), kFailoverGrants.end(), add);
+  std::for_each(kRewindGrants.begin(), kRewindGrants.end(), add);
+  return values;
+}
+
 }  // namespace
+
+std::vector<std::string> grant_keys(const RoleSpec& role) {
+  std::vector<std::string> keys;
+  for_each_grant(role, [&keys](const Grant& grant) { keys.emplace_back(grant.key); });
+  return keys;
+}
 
 std::string cluster_state_query() {
   // Booleans as text ('true'/'false'), so that every branch of the union has text columns.
@@ -66,7 +126,14 @@ std::string cluster_state_query() {
          "''"
          " FROM pg_database d"
          " UNION ALL SELECT 'slot', s.slot_name, s.slot_type, '', '', '', '', '', ''"
-         " FROM pg_replication_slots s;\n";
+         " FROM pg_replication_slots s"
+         " UNION ALL SELECT 'grant', a.rolname, g.key, '', '', '', '', '', ''"
+         " FROM pg_authid a CROSS JOIN (VALUES " +
+         grant_keys_values() +
+         ") g(key) WHERE NOT a.rolsuper AND CASE WHEN g.key LIKE 'function %'"
+         " THEN has_function_privilege(a.oid, substr(g.key, 10), 'EXECUTE')"
+         " WHEN g.key LIKE 'role %' THEN pg_has_role(a.oid, substr(g.key, 6), 'MEMBER')"
+         " ELSE has_parameter_privilege(a.oid, substr(g.key, 11), 'ALTER SYSTEM') END;\n";
 }
 
 ClusterState parse_cluster_state(std::string_view output) {
@@ -97,12 +164,22 @@ ClusterState parse_cluster_state(std::string_view output) {
                         boolean_field(fields[5], line_number),
                         boolean_field(fields[6], line_number),
                         boolean_field(fields[7], line_number),
-                        split(fields[8], ",")};
+                        split(fields[8], ","),
+                        {}};
       state.roles.push_back(std::move(role));
     } else if (fields[0] == "database") {
       state.databases.push_back({fields[1], fields[2]});
     } else if (fields[0] == "slot") {
       state.slots.push_back(fields[1]);
+    } else if (fields[0] == "grant") {
+      const auto role =
+          std::find_if(state.roles.begin(), state.roles.end(),
+                       [&fields](const ExistingRole& r) { return r.name == fields[1]; });
+      if (role == state.roles.end()) {
+        throw Error(ExitCode::system, "cluster state line " + std::to_string(line_number) +
+                                          ": a grant of unknown role '" + fields[1] + "'");
+      }
+      role->grants.push_back(fields[2]);
     } else {
       throw Error(ExitCode::system, "cluster state line " + std::to_string(line_number) +
                                         ": unknown kind '" + fields[0] + "'");
@@ -163,6 +240,18 @@ SqlPlan plan_sql(const NodePlan& plan, const ClusterState& state,
       }
     }
   }
+  for (const auto& role : plan.roles) {
+    const ExistingRole* existing = find_role(role.name);
+    const auto grant_missing = [&](const Grant& grant) {
+      if (existing == nullptr || std::find(existing->grants.begin(), existing->grants.end(),
+                                           grant.key) == existing->grants.end()) {
+        sql.cluster_statements.push_back(std::string(grant.statement) +
+                                         quote_identifier(role.name) + ";");
+        sql.changes.push_back("granted " + std::string(grant.key) + " to " + role.name);
+      }
+    };
+    for_each_grant(role, grant_missing);
+  }
   for (const auto& database : plan.databases) {
     const auto existing =
         std::find_if(state.databases.begin(), state.databases.end(),
@@ -186,13 +275,11 @@ SqlPlan plan_sql(const NodePlan& plan, const ClusterState& state,
       }
     }
   }
-  if (plan.kind == NodeKind::primary) {
-    for (const auto& slot : plan.replication_slots) {
-      if (std::find(state.slots.begin(), state.slots.end(), slot) == state.slots.end()) {
-        sql.cluster_statements.push_back("SELECT pg_create_physical_replication_slot(" +
-                                         quote_literal(slot) + ");");
-        sql.changes.push_back("created physical replication slot " + slot);
-      }
+  for (const auto& slot : plan.replication_slots) {
+    if (std::find(state.slots.begin(), state.slots.end(), slot) == state.slots.end()) {
+      sql.cluster_statements.push_back("SELECT pg_create_physical_replication_slot(" +
+                                       quote_literal(slot) + ");");
+      sql.changes.push_back("created physical replication slot " + slot);
     }
   }
   return sql;

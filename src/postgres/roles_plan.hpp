@@ -24,6 +24,8 @@ struct ExistingRole {
   bool replication = false;
   bool superuser = false;
   std::vector<std::string> member_of;
+  // The privileges of kFailoverGrants and kRewindGrants it holds, by their key.
+  std::vector<std::string> grants;
 };
 
 struct ExistingDatabase {
@@ -36,6 +38,9 @@ struct ClusterState {
   std::vector<ExistingDatabase> databases;
   std::vector<std::string> slots;
 };
+
+// The privileges a role's flags (failover, rewind) grant, by their key in ClusterState.
+std::vector<std::string> grant_keys(const RoleSpec& role);
 
 // The query whose psql output (-A -t -F US) parse_cluster_state reads, run as the superuser.
 std::string cluster_state_query();

@@ -18,15 +18,17 @@ std::string quoted(const std::string& value) {
   return "'" + value + "'";
 }
 
-// Only a standby streams; the primary's file has no connection to anywhere.
+// Read only while standby.signal exists: either node may be the standby (node_plan.hpp), so
+// every node with a peer names where it would stream from.
 std::string standby_settings(const NodePlan& plan) {
-  if (plan.kind != NodeKind::standby) {
+  if (plan.upstream_address.empty()) {
     return {};
   }
-  return "\n# Streaming from the primary over TLS, through its slot.\n"
+  return "\n# As a standby (standby.signal): streaming from the peer over TLS, through its own\n"
+         "# slot there.\n"
          "primary_conninfo = " +
-         quoted(primary_conninfo(plan)) +
-         "\nprimary_slot_name = " + quoted(plan.replication_slots.front()) + "\n";
+         quoted(primary_conninfo(plan)) + "\nprimary_slot_name = " + quoted(plan.stream_slot) +
+         "\n";
 }
 
 }  // namespace
@@ -82,17 +84,22 @@ std::string render_pgpass(const NodePlan& plan) {
   const auto entry = [&](const std::string& host) {
     return passfile_entry(host, plan.port, "replication", plan.replication_role, role->password);
   };
-  // The standby's walreceiver and pg_basebackup reach the primary; post-start reaches the
-  // node's own address.
-  return (plan.kind == NodeKind::standby ? entry(plan.upstream_address) : std::string()) +
-         entry(plan.listen_address);
+  // As a standby, the walreceiver, pg_basebackup and the rejoin (pg_rewind, over a normal
+  // connection) reach the peer; post-start reaches the node's own address.
+  std::string out;
+  if (!plan.upstream_address.empty()) {
+    out +=
+        entry(plan.upstream_address) + passfile_entry(plan.upstream_address, plan.port, "postgres",
+                                                      plan.replication_role, role->password);
+  }
+  return out + entry(plan.listen_address);
 }
 
 std::string primary_conninfo(const NodePlan& plan) {
   return "host=" + plan.upstream_address + " port=" + std::to_string(plan.port) +
          " user=" + plan.replication_role + " passfile=" + pgpass_path(plan) +
          " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
-         " application_name=" + plan.replication_slots.front();
+         " application_name=" + plan.stream_slot;
 }
 
 std::string render_postgresql_conf(const NodePlan& plan) {
@@ -128,6 +135,7 @@ std::string render_postgresql_conf(const NodePlan& plan) {
       << "max_wal_senders = 10\n"
       << "max_replication_slots = 10\n"
       << "max_slot_wal_keep_size = " << quoted(server.max_slot_wal_keep_size) << "\n"
+      << "wal_keep_size = " << quoted(server.wal_keep_size) << "\n"
       << "wal_log_hints = on\n"
       << "hot_standby = on\n"
       << "synchronous_commit = " << (server.synchronous_commit ? "on" : "local") << "\n"
@@ -166,9 +174,22 @@ std::string render_pg_hba_conf(const NodePlan& plan) {
       << "hostssl replication " << plan.replication_role << " " << host_cidr(plan.listen_address)
       << " scram-sha-256\n"
       << "host replication all all reject\n"
-      << "\n# The replication role may log in nowhere else.\n"
-      << "host all " << plan.replication_role << " all reject\n"
-      << "\n# Clients only through pgpool: its VMs and the VIP, over TLS.\n";
+      << "\n# pg_rewind of the peer rejoining as a standby reads files over a normal connection.\n";
+  for (const auto& address : plan.replica_addresses) {
+    out << "hostssl postgres " << plan.replication_role << " " << host_cidr(address)
+        << " scram-sha-256\n";
+  }
+  out << "# The replication role may log in nowhere else.\n"
+      << "host all " << plan.replication_role << " all reject\n";
+  if (!plan.failover_role.empty()) {
+    out << "\n# pgpool's failover and failback commands, from pgpool's VMs only.\n";
+    for (const auto& address : plan.pgpool_addresses) {
+      out << "hostssl postgres " << plan.failover_role << " " << host_cidr(address)
+          << " scram-sha-256\n";
+    }
+    out << "host all " << plan.failover_role << " all reject\n";
+  }
+  out << "\n# Clients only through pgpool: its VMs and the VIP, over TLS.\n";
   for (const auto& address : plan.pgpool_addresses) {
     out << "hostssl all all " << host_cidr(address) << " scram-sha-256\n";
   }

@@ -7,8 +7,12 @@
 # an application reaches only its own instance; every postgres and pgpool process runs as its
 # profile says (non-root, no capability, seccomp filter, no_new_privs); the
 # security-smoke-tests errand passes on every VM; a rebooted pgpool VM (processes and rules
-# gone, no pre-start) gets its isolation table and its processes back through monit alone; a
-# second up changes nothing; delete leaves no namespace, monit or PostgreSQL process behind.
+# gone, no pre-start) gets its isolation table and its processes back through monit alone;
+# high availability under faults with a client writing through the VIP (lib/ha_faults.sh):
+# a crashed postmaster restarted sandboxed without failover, the master VM lost (promotion,
+# then the old master rewound as a standby, synchronous again), the VIP holder lost, a pgpool
+# cut off from the other two (no split brain), no acknowledged write lost; a second up changes
+# nothing; delete leaves no namespace, monit or PostgreSQL process behind.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +29,12 @@ SECURE_POSTGRES_LOCAL_STATE="$(mktemp -d "/tmp/acc$$.XXXXXX")"
 local_bosh="$PGGUARD_SOURCE_DIR/local/bin/secure-postgres-local"
 trap '"$local_bosh" delete >/dev/null 2>&1 || true; rm -rf "$SECURE_POSTGRES_LOCAL_STATE"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# A part that knows more about its failure defines on_failure (lib/ha_faults.sh).
+fail() {
+  echo "FAIL: $*" >&2
+  if declare -F on_failure >/dev/null; then on_failure >&2 || true; fi
+  exit 1
+}
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 on() { "$local_bosh" exec "$1" -- "${@:2}"; }
 # reaches VM ADDRESS PORT: a TCP connection from VM within 2 s.
@@ -100,6 +109,8 @@ log "recreate a pgpool VM: monit alone brings its isolation table and processes 
 on b-pgpool-1 nft list table inet secure_postgres >/dev/null || fail "no isolation table after the reboot"
 reaches a-pgpool-0 198.18.0.27 9999 && fail "A reaches the rebooted VM of B"
 reaches app-b 198.18.0.27 9999 || fail "B's application cannot reach the rebooted pgpool"
+
+source "$here/lib/ha_faults.sh"
 
 log "a second up changes nothing"
 output="$("$local_bosh" up 2>&1)" || fail "the second up failed: $output"

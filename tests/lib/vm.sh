@@ -92,7 +92,7 @@ vm_install_pgguard() {
   package="$(vm_dir "$name")/vcap/packages/pgguard"
   mkdir -p "$package/bin" "$package/share/pgguard"
   local program
-  for program in isolate launch postgres pgpool setup garp ping vip smoke; do
+  for program in isolate launch postgres pgpool failover setup garp ping vip smoke; do
     cp "$programs/$program/pgguard-$program" "$package/bin/"
   done
   # pgpool's ping_path: pgguard-ping under the name pgpool runs (as the package installs it).

@@ -27,6 +27,7 @@ RSpec.describe 'pg-master job: config/node.conf' do
     {
       'postgres' => {
         'replication' => { 'password' => 'replication secret' },
+        'failover' => { 'password' => 'failover secret' },
         'roles' => [
           { 'name' => 'app', 'password' => 'app-secret%42' },
           { 'name' => 'admin', 'password' => 'admin-secret', 'permissions' => %w[createdb createrole] },
@@ -114,6 +115,6 @@ RSpec.describe 'pg-master job: config/node.conf' do
     output, errors, status = run_helper_on('pgguard-postgres', render, 'node.conf', 'check', '--plan', :file)
     expect(errors).to eq('')
     expect(status.exitstatus).to eq(0)
-    expect(output).to include('ok (pg-master, primary, 4 roles, 1 databases)')
+    expect(output).to include('ok (pg-master, primary, 5 roles, 1 databases)')
   end
 end

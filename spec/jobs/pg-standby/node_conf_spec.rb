@@ -8,8 +8,9 @@ RSpec.describe 'pg-standby job: config/node.conf' do
   # The master link carries pg-master's server settings (its spec's provides properties).
   let(:master_properties) do
     { 'postgres' => { 'port' => 5432, 'max_connections' => 200, 'shared_buffers' => '256MB',
-                      'work_mem' => '8MB', 'max_slot_wal_keep_size' => '2GB', 'synchronous_commit' => true,
-                      'ssl_min_protocol_version' => 'TLSv1.3', 'replication' => { 'role' => 'replicator' } } }
+                      'work_mem' => '8MB', 'max_slot_wal_keep_size' => '2GB', 'wal_keep_size' => '512MB', 'synchronous_commit' => true,
+                      'ssl_min_protocol_version' => 'TLSv1.3', 'replication' => { 'role' => 'replicator' },
+                      'failover' => { 'role' => 'failover', 'password' => 'failover secret' } } }
   end
 
   let(:links) do
@@ -42,7 +43,20 @@ RSpec.describe 'pg-standby job: config/node.conf' do
 
   it 'streams from the master through the slot named after its index' do
     output = render(spec: Bosh::Template::Test::InstanceSpec.new(name: 'pg-standby', index: 1, ip: '198.18.1.16'))
-    expect(output).to include("upstream = 198.18.1.11\n", "replication_slot = standby_1\n", "replica = 198.18.1.11\n")
+    expect(output).to include("upstream = 198.18.1.11\n", "stream_slot = standby_1\n", "replica = 198.18.1.11\n")
+  end
+
+  it 'keeps a slot for the master and waits for it synchronously, for when a failover made it the primary' do
+    expect(render).to include("replication_slot = master_0\nsynchronous_standby = master_0\n")
+    async = master_properties.merge('postgres' => master_properties['postgres'].merge('synchronous_commit' => false))
+    links = [Bosh::Template::Test::Link.new(name: 'master', instances: link_instances('198.18.1.11'), properties: async)]
+    expect(render(consumes: links)).to include("replication_slot = master_0\n")
+    expect(render(consumes: links)).not_to include('synchronous_standby')
+  end
+
+  it "refuses a master link without the failover role's password" do
+    master_properties['postgres']['failover'].delete('password')
+    expect { render }.to raise_error(/pg-standby: link 'master' property postgres.failover.password is missing or empty/)
   end
 
   describe 'refuses at render time' do
@@ -77,6 +91,6 @@ RSpec.describe 'pg-standby job: config/node.conf' do
     output, errors, status = run_helper_on('pgguard-postgres', render, 'node.conf', 'check', '--plan', :file)
     expect(errors).to eq('')
     expect(status.exitstatus).to eq(0)
-    expect(output).to include('ok (pg-standby, standby, 1 roles, 0 databases)')
+    expect(output).to include('ok (pg-standby, standby, 2 roles, 0 databases)')
   end
 end

@@ -21,7 +21,9 @@ RSpec.describe 'pgpool job: config/pool.conf' do
 
   def master_link(instances: link_instances('198.18.1.11'), roles: self.roles)
     Bosh::Template::Test::Link.new(name: 'master', instances: instances,
-                                   properties: { 'postgres' => { 'port' => 5432, 'roles' => roles } })
+                                   properties: { 'postgres' => { 'port' => 5432, 'roles' => roles,
+                                                                 'failover' => { 'role' => 'failover',
+                                                                                 'password' => 'failover: secret' } } })
   end
 
   let(:links) do
@@ -55,8 +57,8 @@ RSpec.describe 'pgpool job: config/pool.conf' do
     expect(render).to include("node = 198.18.1.13\nnode = 198.18.1.14\nnode = 198.18.1.15\n")
   end
 
-  it 'puts the primary first and the standby second' do
-    expect(render).to include("backend = 198.18.1.11 5432\nbackend = 198.18.1.12 5432\n")
+  it 'puts the master first and the standby second, each with the application_name it streams under' do
+    expect(render).to include("backend = 198.18.1.11 5432 master_0\nbackend = 198.18.1.12 5432 standby_0\n")
   end
 
   it "takes every login role's password from the master link, percent-encoded, and leaves nologin roles out" do
@@ -154,6 +156,14 @@ RSpec.describe 'pgpool job: config/pool.conf' do
     it 'a non-ASCII role password' do
       bad = [master_link(roles: [{ 'name' => 'pgpool_monitor', 'password' => "caf\u00e9" }]), links[2]]
       expect { render(consumes: bad) }.to raise_error(/link 'master' postgres.roles\[0\].password must be printable ASCII/)
+    end
+
+    it "a master link without the failover role's password" do
+      link = Bosh::Template::Test::Link.new(name: 'master', instances: link_instances('198.18.1.11'),
+                                            properties: { 'postgres' => { 'port' => 5432, 'roles' => roles,
+                                                                          'failover' => { 'role' => 'failover' } } })
+      expect { render(consumes: [link, links[2]]) }
+        .to raise_error(/link 'master' property postgres.failover.password is missing or empty/)
     end
 
     it 'no master link' do

@@ -25,8 +25,10 @@ Commands:
           the job's setup plan first (accounts, directories, TLS files; pgguard-setup apply),
           the SELinux policy module where SELinux is enabled (refused where it is not, or
           permissive, with selinux_required), then postgresql.conf, pg_hba.conf and the
-          sandbox profiles (with the plan's [sandbox] settings) into paths.config; on a
-          primary: initdb under its profile when there is no cluster, then roles, passwords,
+          sandbox profiles (with the plan's [sandbox] settings) into paths.config; initdb
+          (pg-master) or pg_basebackup (pg-standby) under its profile when there is no
+          cluster; a node superseded by its peer's promotion rejoins as its standby
+          (pg_rewind); on the node that is the primary now, roles, passwords, grants,
           databases, extensions and replication slots converged on the plan through a server
           on the unix socket only. A second run changes nothing. One line per change.
   start [--setup FILE] [--isolation-wait SECONDS]
@@ -35,7 +37,8 @@ Commands:
           colocated isolation table is in force, then runs pgguard-launch, which execs
           postgres under the server profile and writes the pid file monit watches;
           returns 0 once postgres runs, or the failure's exit status.
-          A standby without standby.signal is refused.
+          A node about to start as a primary first asks its peer: a peer promoted past its
+          timeline makes it rewind (pg_rewind under its profile) and start as its standby.
   post-start [--wait SECONDS]
           BOSH's post-start: waits (default 60 s) until postgres accepts a TLS (verify-full) +
           scram login on the VM's own address, then checks its role: a primary out of
@@ -44,8 +47,11 @@ Commands:
           monit's stop program: fast shutdown (SIGINT) of the postmaster in the pid file, only if
           it runs as the node's user; immediate shutdown after the grace (default 20 s).
   drain [--grace SECONDS]
-          BOSH's drain: the same clean stop (BOSH has unmonitored postgres), then prints only
-          "0" on stdout, as BOSH requires; what it did goes to --log. Safe to repeat.
+          BOSH's drain: the same clean stop (BOSH has unmonitored postgres); on a primary
+          whose standby streams, a planned switchover: first waits (up to 60 s) until the
+          standby is synchronous again (pgpool has attached it), then stops, then waits (up to
+          60 s) until pgpool has promoted the peer, which has every WAL record of the stop. Then prints only "0" on stdout, as BOSH
+          requires; what it did goes to --log. Safe to repeat.
   show --file postgresql.conf|pg_hba.conf
           print a generated file (touches nothing)
   check   validate the plan only
@@ -105,13 +111,17 @@ int run(int argc, char** argv) {
     if (plan.kind == postgres::NodeKind::standby) {
       if (postgres::clone_primary(plan)) {
         changes.push_back("copied the primary " + plan.upstream_address + " into " +
-                          plan.paths.data + " (pg_basebackup, slot " +
-                          plan.replication_slots.front() + ")");
+                          plan.paths.data + " (pg_basebackup, slot " + plan.stream_slot + ")");
       }
     } else if (postgres::initialize_cluster(plan)) {
       changes.push_back("initialised the cluster in " + plan.paths.data);
     }
-    if (plan.kind == postgres::NodeKind::primary) {
+    // Whichever VM is the primary now converges the cluster; a node superseded while it was
+    // away rejoins as a standby first, and converges nothing.
+    if (auto rejoined = postgres::rejoin_if_superseded(plan)) {
+      changes.push_back(std::move(*rejoined));
+    }
+    if (!postgres::has_standby_signal(plan)) {
       // A standby's roles and databases are the primary's, replicated.
       const postgres::LocalServer server(plan);
       for (auto& line : postgres::converge_cluster(plan, server)) {
@@ -139,9 +149,17 @@ int run(int argc, char** argv) {
   }
   if (command == "stop" || command == "drain") {
     const unsigned grace = arguments.grace.value_or(20);
+    // Read before the stop: only a primary whose standby streams hands over.
+    const bool hand_over =
+        command == "drain" && postgres::peer_streams(plan, std::chrono::seconds(60));
     std::cout << plan.job << ": " << postgres::stop_server(plan, std::chrono::seconds(grace))
               << std::endl;
     if (command == "drain") {
+      if (hand_over) {
+        if (const auto handed = postgres::hand_over(plan, std::chrono::seconds(60))) {
+          std::cout << *handed << std::endl;
+        }
+      }
       answer_drain(arguments);
     }
     return 0;

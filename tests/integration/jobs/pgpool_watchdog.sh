@@ -46,7 +46,8 @@ roles = [{"name": "app", "password": "app-secret"},
 pgpool_link = {"instances": [{"address": a, "index": i, "id": f"pgpool-{i}"} for i, a in enumerate(pools)],
                "properties": {"pgpool": {"vip": vip}}}
 master_link = {"instances": [{"address": master, "index": 0}],
-               "properties": {"postgres": {"port": 5432, "roles": roles}}}
+               "properties": {"postgres": {"port": 5432, "roles": roles,
+                                           "failover": {"role": "failover", "password": "failover-secret"}}}}
 isolation = {"isolation": {"control": {"cidrs": ["198.19.128.0/24"]},
                            "service_network": {"cidrs": ["198.18.0.0/16"]},
                            "clients": {"cidrs": [app + "/32"]}, "vip": [vip]}}
@@ -55,6 +56,7 @@ master_spec = {"ip": master, "name": "pg-master", "index": 0, "deployment": "job
 json.dump({"properties": isolation, "spec": master_spec, "links": links}, open(f"{work}/isolation-master.json", "w"))
 json.dump({"properties": {"postgres": {"bin_dir": pg_bin, "tls": tls, "synchronous_commit": False,
                                        "replication": {"password": "replication-secret"},
+                 "failover": {"password": "failover-secret"},
                                        "roles": roles,
                                        "databases": [{"name": "appdb", "owner": "app"}]}},
            "spec": master_spec, "links": {"pgpool": pgpool_link}}, open(f"{work}/pg-master.json", "w"))

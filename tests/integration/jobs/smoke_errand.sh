@@ -52,13 +52,15 @@ isolation = {"isolation": {"control": {"cidrs": ["198.19.128.0/24"]},
 master_link = dict(links["master"])
 master_link["properties"] = {"postgres": {
     "port": 5432, "max_connections": 100, "shared_buffers": "128MB", "work_mem": "4MB",
-    "max_slot_wal_keep_size": "1GB", "synchronous_commit": True,
-    "ssl_min_protocol_version": "TLSv1.2", "replication": {"role": "replicator"}}}
+    "max_slot_wal_keep_size": "1GB", "wal_keep_size": "1GB", "synchronous_commit": True,
+    "ssl_min_protocol_version": "TLSv1.2", "replication": {"role": "replicator"},
+    "failover": {"role": "failover", "password": "failover-secret"}}}
 inputs = {
     "isolation-master": {"properties": isolation, "spec": specs["master"], "links": links},
     "isolation-standby": {"properties": isolation, "spec": specs["standby"], "links": links},
     "pg-master": {"properties": {"postgres": {
                       "bin_dir": pg_bin, "tls": tls, "replication": {"password": "replication-secret"},
+                 "failover": {"password": "failover-secret"},
                       "roles": [{"name": "app", "password": "app-secret"}],
                       "databases": [{"name": "appdb", "owner": "app"}]}},
                   "spec": specs["master"],

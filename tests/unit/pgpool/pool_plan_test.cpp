@@ -67,13 +67,16 @@ BOOST_AUTO_TEST_CASE(each_bad_value_is_refused_with_its_line) {
   check_refused("node_id = 1\n", "node_id = 3\n", "node_id: '3' is not a whole number from 0 to 2");
   check_refused("node_id = 1\n", "node_id = 0\n",
                 "node 0 is 198.18.1.13, not this VM's listen_address 198.18.1.14");
-  check_refused("backend = 198.18.1.12 5432\n", "backend = pg.example 5432\n",
+  const std::string standby = "backend = 198.18.1.12 5432 standby_0\n";
+  check_refused(standby, "backend = pg.example 5432 standby_0\n",
                 "'pg.example' is not an IP address (consume the link with ip_addresses: true)");
-  check_refused("backend = 198.18.1.12 5432\n", "backend = 198.18.1.12 0\n",
-                "port '0' is not 1-65535");
-  check_refused("backend = 198.18.1.12 5432\n",
-                "backend = 198.18.1.12 5432\nbackend = 198.18.1.16 5432\n",
+  check_refused(standby, "backend = 198.18.1.12 0 standby_0\n", "port '0' is not 1-65535");
+  check_refused(standby, "backend = 198.18.1.12 5432\n", "expected ADDRESS PORT APPLICATION_NAME");
+  check_refused(standby, "backend = 198.18.1.12 5432 Standby\n", "'Standby' is not a plain");
+  check_refused(standby, standby + "backend = 198.18.1.16 5432 standby_1\n",
                 "expected the primary, and at most one standby");
+  check_refused("failover = failover failover%3A%20secret\n", "failover = app x\n",
+                "'app' is also in users.user: the failover role must not be a login");
   check_refused("client = 10.0.16.0/20\n", "client = 10.0.16.1/20\n", "client:");
   check_refused("check_role = pgpool_monitor\n", "check_role = nobody\n",
                 "'nobody' is not one of users.user");

@@ -63,14 +63,24 @@ BOOST_AUTO_TEST_CASE(the_jobs_golden_file_parses_into_the_plan_it_describes) {
   BOOST_TEST(plan.replica_addresses.at(0) == "198.18.1.12");
   BOOST_TEST(plan.replication_slots.at(0) == "standby_0");
   BOOST_TEST(plan.synchronous_standbys.at(0) == "standby_0");
-  BOOST_TEST_REQUIRE(plan.roles.size() == 4u);
+  BOOST_TEST(plan.upstream_address == "198.18.1.12");
+  BOOST_TEST(plan.stream_slot == "master_0");
+  BOOST_TEST(plan.failover_role == "failover");
+  BOOST_TEST_REQUIRE(plan.roles.size() == 5u);
   BOOST_TEST(plan.roles[0].name == "replicator");
   BOOST_TEST(plan.roles[0].password == "replication secret");  // percent-decoded
   BOOST_TEST(plan.roles[0].replication);
-  BOOST_TEST(plan.roles[1].password == "app-secret%42");
-  BOOST_TEST(plan.roles[2].create_database);
-  BOOST_TEST(plan.roles[2].create_role);
-  BOOST_TEST(plan.roles[3].member_of.at(0) == "pg_monitor");
+  BOOST_TEST(plan.roles[0].rewind);
+  BOOST_TEST(!plan.roles[0].failover);
+  BOOST_TEST(plan.roles[1].name == "failover");
+  BOOST_TEST(plan.roles[1].failover);
+  BOOST_TEST(!plan.roles[1].rewind);
+  BOOST_TEST(plan.roles[2].password == "app-secret%42");
+  BOOST_TEST(!plan.roles[2].failover);
+  BOOST_TEST(!plan.roles[2].rewind);
+  BOOST_TEST(plan.roles[3].create_database);
+  BOOST_TEST(plan.roles[3].create_role);
+  BOOST_TEST(plan.roles[4].member_of.at(0) == "pg_monitor");
   BOOST_TEST_REQUIRE(plan.databases.size() == 1u);
   BOOST_TEST(plan.databases[0].owner == "app");
   BOOST_TEST(plan.databases[0].extensions.size() == 2u);
@@ -98,6 +108,28 @@ BOOST_AUTO_TEST_CASE(bad_values_are_refused_with_file_line_and_key) {
   expect_refused(changed("kind = primary\n", ""), "kind: required key is missing");
 }
 
+// Either VM may be the standby: each names its peer and its own slot there, or neither.
+BOOST_AUTO_TEST_CASE(the_peer_and_the_failover_role_are_checked) {
+  expect_refused(changed("stream_slot = master_0\n", ""), "upstream and stream_slot go together");
+  expect_refused(changed("upstream = 198.18.1.12\n", ""), "upstream and stream_slot go together");
+  expect_refused(changed("stream_slot = master_0", "stream_slot = standby_0"),
+                 "also a slot this node keeps for its peer");
+  expect_refused(changed("stream_slot = master_0", "stream_slot = Master"), "is not a plain");
+  expect_refused(changed("failover_role = failover", "failover_role = nobody"),
+                 "failover_role: 'nobody' must be a role of this plan with login and nothing else");
+  expect_refused(changed("failover_role = failover", "failover_role = replicator"),
+                 "with login and nothing else");
+  expect_refused(changed("failover_role = failover", "failover_role = admin"),
+                 "with login and nothing else");
+  // A pg-master without a standby has no peer, and no failover role is needed either.
+  auto alone = changed("upstream = 198.18.1.12\nstream_slot = master_0\n", "");
+  alone = alone.replace(alone.find("failover_role = failover\n"), 25, "");
+  const NodePlan plan = parse_plan(alone);
+  BOOST_TEST(plan.upstream_address.empty());
+  BOOST_TEST(plan.failover_role.empty());
+  BOOST_TEST(!plan.roles[1].failover);
+}
+
 BOOST_AUTO_TEST_CASE(roles_and_databases_are_checked_against_each_other) {
   expect_refused(changed("", "[roles]\nrole = pg_evil x"), "starts with pg_");
   expect_refused(changed("", "[roles]\nrole = app x"), "role app is listed twice");
@@ -118,19 +150,15 @@ BOOST_AUTO_TEST_CASE(roles_and_databases_are_checked_against_each_other) {
                  "'standby_9' is not a replication_slot");
 }
 
-BOOST_AUTO_TEST_CASE(a_standby_needs_its_primary_and_one_slot) {
-  expect_refused(changed("kind = primary", "kind = standby"),
-                 "upstream: a standby needs the address of the primary");
-  const std::string standby = changed("kind = primary", "kind = standby\nupstream = 198.18.1.11");
+BOOST_AUTO_TEST_CASE(a_standby_needs_its_primary) {
+  const std::string standby = changed("kind = primary", "kind = standby");
   const NodePlan plan = parse_plan(standby);
   BOOST_TEST((plan.kind == NodeKind::standby));
-  BOOST_TEST(plan.upstream_address == "198.18.1.11");
-  const std::string two_slots = changed(
-      "replication_slot = standby_0", "replication_slot = standby_0\nreplication_slot = standby_1");
-  expect_refused(two_slots.substr(0, two_slots.find("kind = primary")) +
-                     "kind = standby\nupstream = 1.2.3.4" +
-                     two_slots.substr(two_slots.find("kind = primary") + 14),
-                 "exactly one slot");
+  BOOST_TEST(plan.upstream_address == "198.18.1.12");
+  std::string alone = standby;
+  alone.erase(alone.find("upstream = 198.18.1.12\n"), 23);
+  alone.erase(alone.find("stream_slot = master_0\n"), 23);
+  expect_refused(alone, "upstream: a standby needs the address of the primary");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -60,17 +60,52 @@ BOOST_AUTO_TEST_CASE(a_standby_streams_from_its_primary_over_verified_tls) {
                        "application_name=standby_0'\n") != std::string::npos,
              text);
   BOOST_TEST(text.find("primary_slot_name = 'standby_0'\n") != std::string::npos);
+  // Promoted, it waits for the old master, rejoined through its own slot.
+  BOOST_TEST(text.find("synchronous_standby_names = 'ANY 1 (master_0)'\n") != std::string::npos);
   BOOST_TEST(render_pgpass(plan) ==
              "198.18.1.11:5432:replication:replicator:replication secret\n"
+             "198.18.1.11:5432:postgres:replicator:replication secret\n"
              "198.18.1.12:5432:replication:replicator:replication secret\n");
-  BOOST_TEST(render_postgresql_conf(golden_plan()).find("primary_conninfo") == std::string::npos);
+}
+
+// The master may become the standby after a failover: it names the peer it would stream from
+// (read only while standby.signal exists), and may read what pg_rewind needs from it.
+BOOST_AUTO_TEST_CASE(the_master_names_where_it_would_stream_as_a_standby) {
+  const auto text = render_postgresql_conf(golden_plan());
+  BOOST_TEST(text.find("primary_conninfo = 'host=198.18.1.12 port=5432 user=replicator "
+                       "passfile=/var/vcap/data/pg-master/config/pgpass sslmode=verify-full "
+                       "sslrootcert=/var/vcap/data/pg-master/config/ca.crt "
+                       "application_name=master_0'\n") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("primary_slot_name = 'master_0'\n") != std::string::npos);
+  const auto hba = render_pg_hba_conf(golden_plan());
+  BOOST_TEST(hba.find("hostssl postgres replicator 198.18.1.12/32 scram-sha-256\n") !=
+             std::string::npos);
+  BOOST_TEST(hba.find("hostssl postgres replicator 198.18.1.13/32") == std::string::npos);
+}
+
+// pgguard-failover logs in from pgpool's VMs only, to database postgres only.
+BOOST_AUTO_TEST_CASE(the_failover_role_logs_in_from_pgpool_only) {
+  const auto hba = render_pg_hba_conf(golden_plan());
+  for (const char* pgpool : {"198.18.1.13", "198.18.1.14", "198.18.1.15"}) {
+    BOOST_TEST(hba.find(std::string("hostssl postgres failover ") + pgpool +
+                        "/32 scram-sha-256\n") != std::string::npos,
+               pgpool);
+  }
+  const auto reject = hba.find("host all failover all reject\n");
+  BOOST_TEST(reject != std::string::npos);
+  BOOST_TEST(reject < hba.find("hostssl all all "));
+  BOOST_TEST(hba.find("hostssl postgres failover 198.18.1.20") == std::string::npos);
+  BOOST_TEST(hba.find("hostssl postgres failover 198.18.1.12") == std::string::npos);
 }
 
 // post-start logs in on the node's own address as the replication role, and nowhere else
 // from there.
 BOOST_AUTO_TEST_CASE(post_start_may_reach_its_own_node_as_the_replication_role_only) {
   const auto plan = golden_plan();
-  BOOST_TEST(render_pgpass(plan) == "198.18.1.11:5432:replication:replicator:replication secret\n");
+  const auto pgpass = render_pgpass(plan);
+  BOOST_TEST(pgpass.ends_with("198.18.1.11:5432:replication:replicator:replication secret\n"));
+  BOOST_TEST(pgpass.find("198.18.1.11:5432:postgres") == std::string::npos);
   const auto text = render_pg_hba_conf(plan);
   BOOST_TEST(text.find("hostssl replication replicator 198.18.1.11/32 scram-sha-256\n") !=
              std::string::npos);
@@ -83,6 +118,7 @@ BOOST_AUTO_TEST_CASE(the_password_file_escapes_colons_and_backslashes) {
   plan.roles.at(0).password = "a:b\\c";
   BOOST_TEST(render_pgpass(plan) ==
              "198.18.1.11:5432:replication:replicator:a\\:b\\\\c\n"
+             "198.18.1.11:5432:postgres:replicator:a\\:b\\\\c\n"
              "198.18.1.12:5432:replication:replicator:a\\:b\\\\c\n");
 }
 

@@ -1,0 +1,124 @@
+#include "pgpool/failover.hpp"
+
+#include <charconv>
+
+#include "common/error.hpp"
+
+namespace pgguard::pgpool {
+
+namespace {
+
+int number_of(const std::string& text, const char* field, int minimum, int maximum) {
+  // pgpool passes an empty string or -1 where it has no value.
+  if (text.empty()) {
+    return minimum;
+  }
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < minimum ||
+      value > maximum) {
+    throw Error(ExitCode::bad_input, std::string(field) + ": '" + text + "' is not a number from " +
+                                         std::to_string(minimum) + " to " +
+                                         std::to_string(maximum));
+  }
+  return value;
+}
+
+std::string host_of(const std::string& text, const char* field) {
+  for (const char c : text) {
+    const bool allowed = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                         (c >= 'A' && c <= 'Z') || c == '.' || c == ':' || c == '-';
+    if (!allowed) {
+      throw Error(ExitCode::bad_input,
+                  std::string(field) + ": '" + text + "' is not a host name or address");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+NodeEvent parse_node_event(const std::vector<std::string>& values) {
+  if (values.size() != 7) {
+    throw Error(ExitCode::bad_input,
+                "expected the 7 values pgpool passes (%d %h %P %H %r %N %S), got " +
+                    std::to_string(values.size()));
+  }
+  NodeEvent event;
+  event.node = number_of(values[0], "node (%d)", -1, 127);
+  event.host = host_of(values[1], "host (%h)");
+  event.old_primary = number_of(values[2], "old primary (%P)", -1, 127);
+  event.new_main_host = host_of(values[3], "new main host (%H)");
+  event.new_main_port = number_of(values[4], "new main port (%r)", 0, 65535);
+  event.old_primary_host = host_of(values[5], "old primary host (%N)");
+  event.old_primary_port = number_of(values[6], "old primary port (%S)", 0, 65535);
+  if (event.node < 0) {
+    throw Error(ExitCode::bad_input, "node (%d): pgpool names no node");
+  }
+  return event;
+}
+
+FailoverStep plan_detached(const NodeEvent& event) {
+  const std::string node = "node " + std::to_string(event.node) + " (" + event.host + ")";
+  if (event.node == event.old_primary) {
+    if (event.new_main_host.empty() || event.new_main_port == 0 ||
+        event.new_main_host == event.host) {
+      return {FailoverAction::none,
+              {},
+              0,
+              "the primary " + node + " detached and no other node is alive: nothing to promote"};
+    }
+    return {FailoverAction::promote, event.new_main_host, event.new_main_port,
+            "the primary " + node + " detached: promoting " + event.new_main_host +
+                ", which commits alone until its peer is back"};
+  }
+  if (event.old_primary < 0 || event.old_primary_host.empty() || event.old_primary_port == 0 ||
+      event.old_primary_host == event.host) {
+    return {FailoverAction::none,
+            {},
+            0,
+            "standby " + node + " detached and no primary is known: nothing to do"};
+  }
+  return {FailoverAction::asynchronous, event.old_primary_host, event.old_primary_port,
+          "the standby " + node + " detached: the primary " + event.old_primary_host +
+              " commits alone until it is back"};
+}
+
+FailoverStep plan_attached(const NodeEvent& event) {
+  const std::string node = "node " + std::to_string(event.node) + " (" + event.host + ")";
+  if (event.old_primary < 0 || event.old_primary_host.empty() || event.old_primary_port == 0 ||
+      event.node == event.old_primary) {
+    return {FailoverAction::none,
+            {},
+            0,
+            node + " attached and no other primary is known: nothing to do"};
+  }
+  return {FailoverAction::synchronous, event.old_primary_host, event.old_primary_port,
+          node + " attached as a standby: synchronous replication back on the primary " +
+              event.old_primary_host};
+}
+
+std::vector<std::string> step_statements(FailoverAction action) {
+  // A node promoted or left without its standby: postgresql.auto.conf overrides the rendered
+  // synchronous_standby_names until the pair is whole again (RESET).
+  std::vector<std::string> alone = {"ALTER SYSTEM SET synchronous_standby_names = ''",
+                                    "SELECT pg_reload_conf()"};
+  switch (action) {
+    case FailoverAction::none:
+      return {};
+    case FailoverAction::promote: {
+      // Only a node in recovery is promoted: pgpool may run the command again.
+      std::vector<std::string> statements = {
+          "SELECT pg_promote(true, 60) WHERE pg_is_in_recovery()"};
+      statements.insert(statements.end(), alone.begin(), alone.end());
+      return statements;
+    }
+    case FailoverAction::asynchronous:
+      return alone;
+    case FailoverAction::synchronous:
+      return {"ALTER SYSTEM RESET synchronous_standby_names", "SELECT pg_reload_conf()"};
+  }
+  return {};
+}
+
+}  // namespace pgguard::pgpool
