@@ -181,6 +181,16 @@ class LocalDirector
     say "#{vm}: lost (every process killed, link down); recreate brings it back"
   end
 
+  def freeze(vm)
+    vms.freeze(vm)
+    say "#{vm}: frozen (every process stopped); thaw resumes it"
+  end
+
+  def thaw(vm)
+    vms.thaw(vm)
+    say "#{vm}: thawed (every process resumed)"
+  end
+
   def partition(vm, peers)
     addresses = peers.map { |peer| vms.address(peer) }
     vms.partition(vm, addresses)
@@ -265,7 +275,7 @@ class LocalDirector
     package = File.join(vms.vcap(vm), 'packages', 'pgguard')
     FileUtils.mkdir_p([File.join(package, 'bin'), File.join(package, 'libexec', 'pgguard'),
                        File.join(package, 'share', 'pgguard', 'profiles')])
-    files = %w[isolate launch postgres pgpool failover setup garp ping vip smoke selinux].filter_map do |program|
+    files = %w[isolate launch postgres pgpool failover fence setup garp ping vip smoke selinux].filter_map do |program|
       source = File.join(@programs, program, "pgguard-#{program}")
       [source, File.join(package, 'bin', "pgguard-#{program}")] if File.exist?(source)
     end

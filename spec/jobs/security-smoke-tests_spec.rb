@@ -118,7 +118,7 @@ RSpec.describe 'security-smoke-tests job (errand)' do
     output, errors, status = run_helper_on('pgguard-smoke', render, 'smoke.conf', '--config', :file, '--check-config')
     expect(errors).to eq('')
     expect(status.exitstatus).to eq(0)
-    expect(output).to end_with(": ok (5 processes, 6 job ports, 3 allowed listeners)\n")
+    expect(output).to end_with(": ok (7 processes, 6 job ports, 3 allowed listeners)\n")
   end
 
   it 'renders what pgguard-smoke accepts for every valid listener form' do

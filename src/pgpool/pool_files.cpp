@@ -40,8 +40,8 @@ void watchdog_settings(const PoolPlan& plan, TextBuilder& out) {
       << "wd_priority = 1\n"
       << "wd_lifecheck_method = 'heartbeat'\n"
       << "wd_interval = 10\n"
-      << "wd_heartbeat_keepalive = 2\n"
-      << "wd_heartbeat_deadtime = 30\n";
+      << "wd_heartbeat_keepalive = " << watchdog.heartbeat_keepalive << "\n"
+      << "wd_heartbeat_deadtime = " << watchdog.heartbeat_deadtime << "\n";
   for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
     // No device: binding the heartbeat to an interface needs root.
     out << "heartbeat_hostname" << i << " = " << quoted(plan.nodes[i]) << "\n"

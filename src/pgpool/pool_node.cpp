@@ -14,8 +14,10 @@
 #include "common/child_process.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/job_command_line.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
+#include "node/crash_leftovers.hpp"
 #include "node/sandbox_settings.hpp"
 #include "node/selinux_policy.hpp"
 #include "node/service_process.hpp"
@@ -174,10 +176,16 @@ void exec_pgpool(const PoolPlan& plan, std::chrono::seconds isolation_wait) {
   // pgpool refuses to start while its own pid file names a live process, which after a crash
   // may be any process that got the pid since.
   const std::string own_pid_file = plan.paths.state + "/pgpool-main.pid";
-  if (!node::running_process(own_pid_file, plan.user, "pgpool")) {
+  if (!node::running_process(own_pid_file, plan.user, "pgpool") &&
+      !node::running_process(pgpool_pid_path(plan), plan.user, "pgpool")) {
     if (::unlink(own_pid_file.c_str()) != 0 && errno != ENOENT) {
       throw SystemError("cannot remove the stale " + own_pid_file, errno);
     }
+    // No pgpool runs, so any pgpool process of the account is the orphan of a main process
+    // killed with -9: it holds the ports the new pgpool must bind, and the dead one's shared
+    // memory would otherwise stay until the VM reboots.
+    print_lines(
+        node::clear_crash_leftovers({"pgpool", plan.user, plan.paths.pgpool_bin + "/pgpool"}));
   }
   node::exec_program(node::launcher_argv(launcher(plan), pgpool_profile_path(plan),
                                          {plan.paths.pgpool_bin + "/pgpool", "-n", "-f",

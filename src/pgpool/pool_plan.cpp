@@ -54,6 +54,8 @@ const std::vector<config::KeyRule> kKeys = {
     {"settings.check_role", false, true},
     {"watchdog.port", false, false},
     {"watchdog.heartbeat_port", false, false},
+    {"watchdog.heartbeat_keepalive", false, false},
+    {"watchdog.heartbeat_deadtime", false, false},
     {"watchdog.authkey", false, false},
     {"vip.address", false, false},
     {"vip.interface", false, false},
@@ -105,7 +107,9 @@ bool on_off(const ConfigFile& file, const std::string& key, bool fallback) {
 void parse_watchdog(const ConfigFile& file, PoolPlan& plan) {
   const bool configured = single(file, "watchdog.authkey") != nullptr;
   if (plan.nodes.size() == 1) {
-    for (const char* key : {"watchdog.port", "watchdog.heartbeat_port", "watchdog.authkey"}) {
+    for (const char* key :
+         {"watchdog.port", "watchdog.heartbeat_port", "watchdog.heartbeat_keepalive",
+          "watchdog.heartbeat_deadtime", "watchdog.authkey"}) {
       if (single(file, key) != nullptr) {
         throw ConfigError(file.location_of(key), key,
                           "a single pgpool node runs no watchdog (three nodes do)");
@@ -120,6 +124,15 @@ void parse_watchdog(const ConfigFile& file, PoolPlan& plan) {
   Watchdog watchdog;
   watchdog.port = integer_of(file, "watchdog.port", 9000, 1, 65535);
   watchdog.heartbeat_port = integer_of(file, "watchdog.heartbeat_port", 9694, 1, 65535);
+  watchdog.heartbeat_keepalive = integer_of(file, "watchdog.heartbeat_keepalive", 2, 1, 3600);
+  watchdog.heartbeat_deadtime = integer_of(file, "watchdog.heartbeat_deadtime", 30, 1, 3600);
+  // A deadtime of a single keepalive would declare a node lost for one late heartbeat.
+  if (watchdog.heartbeat_deadtime < 2 * watchdog.heartbeat_keepalive) {
+    throw ConfigError(file.location_of("watchdog.heartbeat_deadtime"),
+                      "watchdog.heartbeat_deadtime",
+                      "must be at least twice watchdog.heartbeat_keepalive (" +
+                          std::to_string(watchdog.heartbeat_keepalive) + " s)");
+  }
   const Entry& key = *single(file, "watchdog.authkey");
   watchdog.authkey = node::percent_decode(trim(key.value), key.where, key.key);
   // Written into pgpool.conf as a quoted string: printable, no quote or backslash.
@@ -268,7 +281,7 @@ PoolPlan parse_pool_plan(const ConfigFile& file) {
   settings.health_check_max_retries =
       integer_of(file, "settings.health_check_max_retries", 4, 0, 100);
   settings.health_check_retry_delay =
-      integer_of(file, "settings.health_check_retry_delay", 3, 1, 3600);
+      integer_of(file, "settings.health_check_retry_delay", 4, 1, 3600);
   settings.sr_check_period = integer_of(file, "settings.sr_check_period", 10, 1, 3600);
   settings.check_role = value_of(file, "settings.check_role");
 

@@ -51,7 +51,7 @@ struct PoolSettings {
   int health_check_period = 2;
   int health_check_timeout = 2;
   int health_check_max_retries = 4;
-  int health_check_retry_delay = 3;
+  int health_check_retry_delay = 4;
   int sr_check_period = 10;
   std::string check_role;  // health and streaming-replication checks: a non-superuser
 };
@@ -60,6 +60,10 @@ struct PoolSettings {
 struct Watchdog {
   int port = 9000;
   int heartbeat_port = 9694;
+  // Seconds between heartbeats, and without one before a node counts as lost: the deadtime is
+  // most of the time the VIP takes to leave a lost holder.
+  int heartbeat_keepalive = 2;
+  int heartbeat_deadtime = 30;
   std::string authkey;
 };
 

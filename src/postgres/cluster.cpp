@@ -26,6 +26,7 @@
 #include "node/selinux_policy.hpp"
 #include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
+#include "postgres/fence.hpp"
 #include "postgres/roles_plan.hpp"
 #include "postgres/scram.hpp"
 #include "postgres/server_files.hpp"
@@ -135,24 +136,6 @@ std::vector<std::string> peer_sql(const NodePlan& plan, const std::string& sql) 
                 plan);
 }
 
-struct SystemIdentity {
-  std::string system;
-  unsigned long timeline = 0;
-  std::string state;  // pg_controldata's "Database cluster state" (own cluster only)
-};
-
-std::optional<SystemIdentity> parse_identify_system(const std::string& output) {
-  // systemid, timeline, xlogpos (dbname is empty on a physical connection).
-  const auto fields = split(trim(output), "\x1f");
-  unsigned long timeline = 0;
-  if (fields.size() != 3 ||
-      std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), timeline).ec !=
-          std::errc{}) {
-    return std::nullopt;
-  }
-  return SystemIdentity{fields[0], timeline, {}};
-}
-
 // The cluster's own identity from its control file (pg_controldata under the server profile):
 // the timeline of its latest checkpoint, which pg_rewind advances only once it completed.
 SystemIdentity control_identity(const NodePlan& plan) {
@@ -201,6 +184,14 @@ std::string rewind_profile_path(const NodePlan& plan) {
   return plan.paths.config + "/pg_rewind.profile";
 }
 
+std::string fence_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/postgres-fence.profile";
+}
+
+std::string fence_pid_path(const NodePlan& plan) {
+  return plan.paths.runtime + "/fence.pid";
+}
+
 std::vector<std::string> load_policy(const NodePlan& plan) {
   return node::load_selinux_policy(
       {plan.selinux_module,
@@ -231,6 +222,7 @@ std::vector<std::string> write_server_files(const NodePlan& plan) {
       {postgresql_conf_path(plan), render_postgresql_conf(plan), readable},
       {pg_hba_conf_path(plan), render_pg_hba_conf(plan), readable},
       {server_profile_path(plan), instantiate("postgres-server.conf.in"), root_only},
+      {fence_profile_path(plan), instantiate("postgres-fence.conf.in"), root_only},
   };
   // The replication password, for post-start's check and a standby's walreceiver and
   // pg_basebackup: libpq reads it only when nobody else can.
@@ -545,6 +537,32 @@ void exec_server(const NodePlan& plan, std::chrono::seconds isolation_wait) {
                                           "config_file=" + postgresql_conf_path(plan)},
                                          server_pid_path(plan)),
                      kEnvironment);
+}
+
+void exec_fence(const NodePlan& plan) {
+  FenceOptions options;
+  options.psql = bin(plan, "psql");
+  options.socket_dir = plan.paths.runtime;
+  options.port = plan.port;
+  options.user = plan.user;
+  options.pid_file = server_pid_path(plan);
+  if (!plan.upstream_address.empty()) {
+    options.peer = plan.upstream_address;
+    options.role = plan.replication_role;
+    options.ca = plan.paths.config + "/" + plan.tls_ca;
+    options.passfile = pgpass_path(plan);
+  }
+  node::exec_program(
+      node::launcher_argv(
+          plan.paths.launcher, fence_profile_path(plan),
+          fence_command(directory_of(plan.paths.launcher) + "/pgguard-fence", options),
+          fence_pid_path(plan)),
+      kEnvironment);
+}
+
+std::string stop_fence(const NodePlan& plan) {
+  return node::stop_process({fence_pid_path(plan), plan.user, "pgguard-fence", SIGTERM, 10s,
+                             SIGKILL, "SIGTERM", "SIGKILL"});
 }
 
 std::string check_server(const NodePlan& plan, std::chrono::seconds wait) {

@@ -105,6 +105,20 @@ std::string server_pid_path(const NodePlan& plan);
 // saying what happened.
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace);
 
+// monit's start of the fence (fence.hpp): replaces this process with the launcher running
+// pgguard-fence under its own profile (the node's account, psql and a signal to its own
+// postmaster, nothing else), with the pid file monit watches. The fence needs no isolation
+// gate: it only connects out, to the node and its peer.
+[[noreturn]] void exec_fence(const NodePlan& plan);
+
+// monit's stop of the fence: SIGTERM, SIGKILL after 10 s, only to the pid file's
+// pgguard-fence of the node's account. Returns a line saying what happened.
+std::string stop_fence(const NodePlan& plan);
+
+// The fence's pid file and profile.
+std::string fence_pid_path(const NodePlan& plan);
+std::string fence_profile_path(const NodePlan& plan);
+
 // Whether this node serves as the primary and its peer streams from it, as a synchronous
 // standby when synchronous commit is on (read over the unix socket; false when the server
 // does not answer or nothing streams). A streaming peer gets up to `wait` to become

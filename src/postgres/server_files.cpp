@@ -41,6 +41,8 @@ std::map<std::string, std::string> profile_placeholders(const NodePlan& plan) {
           {"CONF_DIR", plan.paths.config},
           // The package the programs come from: bin/'s parent.
           {"POSTGRES_DIR", directory_of(plan.paths.postgres_bin)},
+          // The pgguard package (pgguard-fence): the launcher's bin/'s parent.
+          {"PGGUARD_DIR", directory_of(directory_of(plan.paths.launcher))},
           {"SOCKET_DIR", plan.paths.runtime},
           {"LOG_DIR", plan.paths.logs},
           {"ARCHIVE_DIR", plan.paths.archive},

@@ -28,7 +28,11 @@
 //   psql and pg_dump | gzip.
 // (vip-broker was measured on 2026-12-07T05:43Z, same kernel, glibc and strace, by the
 // run-workloads.sh section "VIP broker" alone, against the base group below; the next full
-// regeneration replaces this note.)
+// regeneration replaces this note. fence was measured on 2026-12-07T16:26Z, same kernel, glibc
+// and strace, by `strace -f -qq -u postgres` of pgguard-fence on the local deployment: rounds
+// against a primary and its promoted peer over TLS, one step-down (kill), against base,
+// network-client and shell-hooks; generate-groups.py carries it as measured by hand until
+// run-workloads.sh has a section for it.)
 // How each group is derived is documented in generate-groups.py. base also holds the vDSO
 // calls (clock_gettime, gettimeofday, time, getcpu, clock_getres), which strace cannot see
 // but which are real syscalls on clocksources without vDSO support, and mremap (glibc's
@@ -108,6 +112,9 @@ constexpr std::array support_agent_syscalls{
     "getpid"sv, "getppid"sv, "getuid"sv, "pipe2"sv, "poll"sv, "rt_sigaction"sv, "rt_sigprocmask"sv,
     "sysinfo"sv, "uname"sv, "wait4"sv,
 };
+constexpr std::array fence_syscalls{
+    "chdir"sv, "clock_nanosleep"sv, "kill"sv, "pipe2"sv, "poll"sv, "sysinfo"sv,
+};
 // clang-format on
 
 constexpr std::array groups{
@@ -141,6 +148,10 @@ constexpr std::array groups{
     SyscallGroup{"support-agent",
                  "a co-located metrics or backup agent (bash, psql, pg_dump, gzip)",
                  support_agent_syscalls},
+    SyscallGroup{"fence",
+                 "the fence (pgguard-fence): its sleep, psql children and their poll, the signal "
+                 "to its own postmaster",
+                 fence_syscalls},
 };
 
 }  // namespace

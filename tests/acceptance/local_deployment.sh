@@ -10,7 +10,9 @@
 # gone, no pre-start) gets its isolation table and its processes back through monit alone;
 # high availability under faults with a client writing through the VIP (lib/ha_faults.sh):
 # a crashed postmaster restarted sandboxed without failover, the master VM lost (promotion,
-# then the old master rewound as a standby, synchronous again), the VIP holder lost, a pgpool
+# then the old master rewound as a standby, synchronous again), the primary's VM frozen and
+# thawed (the fence stops it, it rejoins through pg_rewind), pgpool's main process killed
+# (monit starts it again, its orphans and shared memory cleared), the VIP holder lost, a pgpool
 # cut off from the other two (no split brain), no acknowledged write lost; a second up changes
 # nothing; delete leaves no namespace, monit or PostgreSQL process behind.
 set -euo pipefail

@@ -43,8 +43,9 @@ vm_create() {
   ip -n "$VM_PREFIX-sw" link set "v$index" master br0 up
   ip -n "$ns" addr add "$address" dev eth0
   ip -n "$ns" link set eth0 up
-  # The holder keeps the VM's mount namespace alive (local/lib/vm-holder.sh).
-  ip netns exec "$ns" unshare --mount --propagation private -- \
+  # The holder keeps the VM's mount and IPC namespaces alive (local/lib/vm-holder.sh); the
+  # IPC namespace takes a killed pgpool's leftover shared memory with it.
+  ip netns exec "$ns" unshare --mount --ipc --propagation private -- \
     bash "$PGGUARD_SOURCE_DIR/local/lib/vm-holder.sh" "$dir" &
   VM_HOLDER[$name]=$!
   disown "${VM_HOLDER[$name]}"
@@ -61,7 +62,7 @@ vm_create() {
 vm_run() {
   local name="$1"
   shift
-  nsenter --target "${VM_HOLDER[$name]}" --mount --net -- "$@"
+  nsenter --target "${VM_HOLDER[$name]}" --mount --net --ipc -- "$@"
 }
 
 vm_cleanup() {
@@ -92,7 +93,7 @@ vm_install_pgguard() {
   package="$(vm_dir "$name")/vcap/packages/pgguard"
   mkdir -p "$package/bin" "$package/share/pgguard"
   local program
-  for program in isolate launch postgres pgpool failover setup garp ping vip smoke; do
+  for program in isolate launch postgres pgpool failover fence setup garp ping vip smoke; do
     cp "$programs/$program/pgguard-$program" "$package/bin/"
   done
   # pgpool's ping_path: pgguard-ping under the name pgpool runs (as the package installs it).

@@ -132,6 +132,11 @@ RSpec.describe 'pgpool job: config/pool.conf' do
         .to raise_error(/pgpool.watchdog.authkey must be 16-128 printable characters/)
     end
 
+    it 'a heartbeat deadtime shorter than two keepalives' do
+      expect { render(with('pgpool.watchdog.heartbeat_deadtime', 3)) }
+        .to raise_error(/pgpool.watchdog.heartbeat_deadtime 3 must be at least twice pgpool.watchdog.heartbeat_keepalive \(2\)/)
+    end
+
     it 'a check role that is not a login role of the master link' do
       expect { render(with('pgpool.health_check.role', 'owner_only')) }
         .to raise_error(/pgpool.health_check.role 'owner_only' is not a login role of the master link's postgres.roles/)

@@ -43,6 +43,13 @@ Commands:
           BOSH's post-start: waits (default 60 s) until postgres accepts a TLS (verify-full) +
           scram login on the VM's own address, then checks its role: a primary out of
           recovery, a standby streaming from its primary. Fails the deploy otherwise.
+  start-fence
+          monit's start program of the fence: runs pgguard-fence through pgguard-launch under
+          its own profile (written by pre-start), with the pid file monit watches; it stops
+          this node's postmaster when the peer was promoted past it (docs/high-availability.md)
+  stop-fence
+          monit's stop program of the fence: SIGTERM to the pid file's pgguard-fence, only if
+          it runs as the node's user; SIGKILL after 10 s.
   stop [--grace SECONDS]
           monit's stop program: fast shutdown (SIGINT) of the postmaster in the pid file, only if
           it runs as the node's user; immediate shutdown after the grace (default 20 s).
@@ -68,7 +75,8 @@ Reference: docs/jobs.md
 int run(int argc, char** argv) {
   const auto arguments = parse_job_command_line(argc, argv,
                                                 {"pgguard-postgres",
-                                                 "pre-start|start|post-start|stop|drain|show|check",
+                                                 "pre-start|start|start-fence|post-start|stop|"
+                                                 "stop-fence|drain|show|check",
                                                  {"pre-start", "start"},
                                                  {"start"},
                                                  {"stop", "drain"},
@@ -142,6 +150,16 @@ int run(int argc, char** argv) {
                            std::chrono::seconds(wait + 30));
     postgres::exec_server(plan, std::chrono::seconds(wait));
   }
+  if (command == "start-fence") {
+    // Returns to monit once the fence itself runs (sandboxed by the launcher).
+    continue_in_background([](pid_t child) { return process_runs(child, "pgguard-fence"); },
+                           std::chrono::seconds(30));
+    postgres::exec_fence(plan);
+  }
+  if (command == "stop-fence") {
+    std::cout << plan.job << ": fence: " << postgres::stop_fence(plan) << std::endl;
+    return 0;
+  }
   if (command == "post-start") {
     const unsigned wait = arguments.wait.value_or(60);
     std::cout << postgres::check_server(plan, std::chrono::seconds(wait)) << "\n";
@@ -165,8 +183,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   throw Error(ExitCode::bad_input, "unknown command '" + command +
-                                       "': expected pre-start, start, post-start, stop, drain, "
-                                       "show or check");
+                                       "': expected pre-start, start, start-fence, post-start, "
+                                       "stop, stop-fence, drain, show or check");
 }
 
 }  // namespace

@@ -79,6 +79,7 @@ writes_resume() {
 }
 
 primary_is() { [ "$(primary_of_a)" = "$1" ]; }
+serves_as_primary() { [ "$(sql "$1" "SELECT pg_is_in_recovery()")" = f ]; }
 is_standby() { [ "$(sql "$1" "SELECT pg_is_in_recovery()")" = t ]; }
 
 # writer_stop_and_check: stops the writer; every acknowledged write is on the primary.
@@ -131,6 +132,9 @@ peer_of() { [ "$1" = a-pg-master-0 ] && echo a-pg-standby-0 || echo a-pg-master-
 # What an operator would look at first: printed when a scenario fails.
 on_failure() {
   echo "--- diagnostics of instance A"
+  # A VM a scenario left frozen would hang every look at it.
+  "$local_bosh" thaw a-pg-master-0 >/dev/null 2>&1 || true
+  "$local_bosh" thaw a-pg-standby-0 >/dev/null 2>&1 || true
   "$local_bosh" status 2>&1 | grep -E '^(a-|secure-postgres-a)'
   "$local_bosh" psql a -Atc "SHOW pool_nodes" 2>&1
   local log
@@ -138,11 +142,19 @@ on_failure() {
     echo "--- $log (failover, failback, primary search)"
     grep -E 'pgguard-failover|failback|find_primary|degenerat|quarantine' "$log" | tail -n 15 | cut -c1-240
   done
-  for log in "$SECURE_POSTGRES_LOCAL_STATE"/vms/a-pg-*/vcap/sys/log/pg-*/pgguard-postgres.log; do
+  for log in "$SECURE_POSTGRES_LOCAL_STATE"/vms/a-pg-*/vcap/sys/log/pg-*/{pgguard-postgres,fence}.log; do
     echo "--- $log"
     tail -n 8 "$log" | cut -c1-240
   done
 }
+
+# pgpool_starts LOG: how often pgpool has started (its own line in the job's log).
+pgpool_starts() { grep -c 'pgpool-II successfully started' "$1" || true; }
+pgpool_started_since() { [ "$(pgpool_starts "$1")" -gt "$2" ]; }
+
+# large_segments VM: System V shared memory segments over 1 MB in the VM's IPC namespace
+# (pgpool's is 130 MB; PostgreSQL keeps its own small).
+large_segments() { on "$1" cat /proc/sysvipc/shm | awk 'NR > 1 && $4 > 1048576' | wc -l; }
 
 failover_lines() { cat "$SECURE_POSTGRES_LOCAL_STATE"/vms/a-pgpool-*/vcap/sys/log/pgpool/pgguard-pgpool.log | grep -c 'pgguard-failover: the primary' || true; }
 
@@ -187,6 +199,34 @@ eventually 150 "pgpool attaches the rejoined node (auto_failback) and synchronou
 eventually 60 "both backends up in pgpool" both_backends_up
 writer_stop_and_check
 
+log "HA: the primary's VM frozen past pgpool's health check, then thawed: the standby is promoted; the fence stops the old primary, which rejoins through pg_rewind"
+writer_start
+primary="$(primary_of_a)"
+standby="$(peer_of "$primary")"
+log="$SECURE_POSTGRES_LOCAL_STATE/vms/$primary/vcap/sys/log/$(pg_job "$primary")/pgguard-postgres.log"
+fence_log="$SECURE_POSTGRES_LOCAL_STATE/vms/$primary/vcap/sys/log/$(pg_job "$primary")/fence.log"
+rewinds="$(grep -c 'rewound with pg_rewind' "$log" || true)"
+frozen_at="$SECONDS"
+"$local_bosh" freeze "$primary" >/dev/null
+# Asked only of the standby: a frozen server takes the connection and never answers. Thawed
+# once the standby serves: pgpool-II 4.3's search for the new primary waits on the frozen
+# node's connection (its kernel completes the TCP handshake, nothing answers after), so
+# writes through the VIP resume only once that gives up, or the node answers again.
+eventually 120 "pgpool promotes the standby $standby" serves_as_primary "$standby"
+log "  $standby promoted $((SECONDS - frozen_at)) s after the freeze; thawing $primary"
+"$local_bosh" thaw "$primary" >/dev/null
+eventually 60 "the fence stops the superseded primary $primary" \
+  grep -q 'steps down to rejoin as its standby: sent the postmaster' "$fence_log"
+eventually 120 "the old primary $primary answers as a standby" is_standby "$primary"
+[ "$(grep -c "$(pg_job "$primary"): the peer .* was promoted (timeline .*): rewound with pg_rewind" "$log")" -gt "$rewinds" ] ||
+  fail "the thawed primary did not rewind: $(tail -n 20 "$log")"
+[ "$(primary_of_a)" = "$standby" ] || fail "after the thaw, A's primary is '$(primary_of_a)', not $standby alone"
+writes_resume
+log "  writes through the VIP resumed $((SECONDS - frozen_at)) s after the freeze"
+eventually 150 "pgpool attaches the rejoined node and synchronous replication is back" synchronous_pair
+eventually 60 "both backends up in pgpool" both_backends_up
+writer_stop_and_check
+
 log "HA: planned switchover: the primary's drain hands over to the standby, nothing lost; started again, it rejoins"
 writer_start
 primary="$(primary_of_a)"
@@ -201,6 +241,26 @@ writes_resume
 eventually 60 "the old primary $primary answers as a standby" is_standby "$primary"
 eventually 150 "pgpool attaches it and synchronous replication is back" synchronous_pair
 eventually 60 "both backends up in pgpool" both_backends_up
+writer_stop_and_check
+
+log "HA: kill -9 pgpool's main process where the VIP is not: monit starts pgpool again, clearing what the dead one left"
+# Its children outlive it holding pgpool's ports (every restart would fail to bind), and its
+# 130 MB of System V shared memory stays until the VM reboots, unless pgguard-pgpool's start
+# removes both.
+writer_start
+holder="$(vip_holders_of_a)"
+pool="$(printf '%s\n' a-pgpool-0 a-pgpool-1 a-pgpool-2 | grep -vx "$holder" | head -n 1)"
+pool_log="$SECURE_POSTGRES_LOCAL_STATE/vms/$pool/vcap/sys/log/pgpool/pgguard-pgpool.log"
+starts="$(pgpool_starts "$pool_log")"
+main="$(cat "$SECURE_POSTGRES_LOCAL_STATE/vms/$pool/vcap/sys/run/pgpool/pgpool.pid")"
+kill -9 "$main"
+eventually 120 "monit starts pgpool on $pool again" pgpool_started_since "$pool_log" "$starts"
+grep -q "^killed [0-9]* leftover pgpool processes of a killed pgpool" "$pool_log" ||
+  fail "pgpool's start did not clear the dead pgpool's children: $(tail -n 20 "$pool_log")"
+grep -q "^removed [0-9]* shared memory segments of pgpool nothing used" "$pool_log" ||
+  fail "pgpool's start did not remove the dead pgpool's shared memory: $(tail -n 20 "$pool_log")"
+[ "$(large_segments "$pool")" = 1 ] || fail "$pool holds $(large_segments "$pool") large shared memory segments, not pgpool's one"
+writes_resume
 writer_stop_and_check
 
 log "HA: the pgpool VM holding the VIP lost: the VIP moves, writes resume"

@@ -123,6 +123,9 @@ jt_monit standby start all
 jt_wait_file standby /var/vcap/sys/run/pg-standby/postgres.pid "postgres started by monit on the standby"
 wait_ready standby pg-standby
 postmaster="$(cat "$(vm_dir master)/vcap/sys/run/pg-master/postgres.pid")"
+# monit starts the fence beside postgres, in its own time.
+jt_wait_file master /var/vcap/sys/run/pg-master/fence.pid "the fence started by monit on the master"
+jt_wait_file standby /var/vcap/sys/run/pg-standby/fence.pid "the fence started by monit on the standby"
 # The checkpointer and the other auxiliary processes are up once the server accepts connections.
 
 jt_log "the errand passes on the master"
@@ -133,7 +136,9 @@ for row in "isolation|table inet secure_postgres" "confinement|this VM" \
   "process|pg-master/postgres pid $postmaster" "identity|pg-master/postgres" \
   "capabilities|pg-master/postgres" "no_new_privs|pg-master/postgres" "seccomp|pg-master/postgres" \
   "seccomp action|pg-master/postgres" "rlimits|pg-master/postgres" "landlock|pg-master/postgres" \
-  "children|pg-master/postgres" "process|isolation/guard" \
+  "children|pg-master/postgres" "process|isolation/guard" "process|pg-master/fence pid" \
+  "identity|pg-master/fence" "capabilities|pg-master/fence" "no_new_privs|pg-master/fence" \
+  "seccomp|pg-master/fence" "landlock|pg-master/fence" \
   "staging|/var/vcap/data/pg-master/config/*.profile" "listener|tcp $master:5432, postgres" \
   "listener|tcp 127.0.0.1:2822, monit"; do
   expect_row "${row%%|*}" "${row#*|}" ok
@@ -148,6 +153,7 @@ errand standby
 $errand_output"
 expect_row process "pg-standby/postgres pid" ok
 expect_row children "pg-standby/postgres" ok
+expect_row process "pg-standby/fence pid" ok
 expect_row listener "tcp $standby:5432, postgres" ok
 
 jt_log "a listener the design does not name fails the errand, naming port, address and process"

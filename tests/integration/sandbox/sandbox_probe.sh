@@ -59,9 +59,11 @@ sb_on_exit "kill $LISTENER"
 declare -A PROFILE_USER=([vip-helper]=nobody [support-agent]=nobody)
 declare -A PROFILE_CAPS=([vip-helper]=0000000000003000)  # CAP_NET_ADMIN | CAP_NET_RAW
 # The pgguard package as the templates name it (@PGGUARD_DIR@/bin/pgguard-vip, the VIP
-# broker's program; any file will do for the probe, which runs in its place).
+# broker's program, and bin/pgguard-fence, the fence's; any file will do for the probe, which
+# runs in their place).
 install -d -m 755 "$SB_WORK/pgguard" "$SB_WORK/pgguard/bin"
 install -m 755 "$PROBE_BIN" "$SB_WORK/pgguard/bin/pgguard-vip"
+install -m 755 "$PROBE_BIN" "$SB_WORK/pgguard/bin/pgguard-fence"
 # reset_read_only DIR USER: the read-only target as the probe expects it, owned by USER with
 # owner write permission: DIR (0755) holding `file` (0644, not empty) and the empty `subdir`.
 reset_read_only() {

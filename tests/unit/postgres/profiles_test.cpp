@@ -56,4 +56,12 @@ BOOST_AUTO_TEST_CASE(golden_standby_server_profile) {
                "tests/unit/postgres/data/postgres-server-standby.profile");
 }
 
+// The fence gets no operator setting: none of its limits is a server's.
+BOOST_AUTO_TEST_CASE(golden_fence_profile) {
+  const auto plan = golden_plan();
+  check_golden(render_shipped_profile("postgres-fence.conf.in", profile_placeholders(plan),
+                                      pgguard::node::tool_adjustment(plan.sandbox)),
+               "tests/unit/postgres/data/postgres-fence.profile");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
