@@ -89,6 +89,13 @@ BOOST_AUTO_TEST_CASE(only_the_accounts_unused_segments_of_dead_creators_are_stal
   BOOST_CHECK(stale_shared_memory(segments, 999, [](pid_t) { return false; }).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_segment_still_attached_is_not_taken_even_when_its_creator_is_gone) {
+  // The main process died, its children still use the segment (they are killed first).
+  const auto segments = parse_sysv_table(
+      "key shmid size cpid nattch uid cuid\n0 7 12 4100 3 106 106\n", "/proc/sysvipc/shm");
+  BOOST_CHECK(stale_shared_memory(segments, 106, [](pid_t) { return false; }).empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_segment_another_account_created_is_not_taken) {
   // Owner changed to the account by IPC_SET, created by someone else: not the service's.
   const auto segments = parse_sysv_table(
