@@ -178,7 +178,7 @@ class LocalDirector
 
   def lose(vm)
     vms.power_off(vm)
-    say "#{vm}: lost (every process killed, link down); recreate brings it back"
+    say "#{vm}: lost (link down, every process killed); recreate brings it back"
   end
 
   def freeze(vm)

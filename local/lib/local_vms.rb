@@ -132,11 +132,14 @@ class LocalVms
     start_holder(name)
   end
 
-  # The VM is lost, as a powered-off machine: every process killed at once (no stop program
-  # runs), its link down; its disks stay. reboot brings it back.
+  # The VM is lost, as a powered-off machine: its link down first, then every process killed
+  # at once (no stop program runs); its disks stay. reboot brings it back. In that order: a
+  # process killed while the link is up has its kernel close its connections, which tells the
+  # peers at once (pgpool's watchdog elects a new VIP holder within a second), where a machine
+  # that loses power says nothing and its peers must time out.
   def power_off(name)
-    kill_processes(name)
     sh('ip', '-n', namespace(name), 'link', 'set', 'eth0', 'down')
+    kill_processes(name)
   end
 
   # The VM frozen, as a paused VM or one stalled on its storage: every process stopped
