@@ -8,6 +8,7 @@
 
 #include "common/child_process.hpp"
 #include "common/error.hpp"
+#include "common/strings.hpp"
 #include "node/service_process.hpp"
 
 namespace pgguard::postgres {
@@ -18,10 +19,14 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string> kEnvironment = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
 
-// psql's answer to `command`; nullopt when it fails or takes longer than 10 s (a frozen
-// server accepts the connection and answers nothing).
-std::optional<std::string> ask(const FenceOptions& options, const std::string& command,
-                               const std::string& conninfo) {
+// psql's answer to `command`, or why there is none (its first line of output, or the timeout:
+// a frozen server accepts the connection and answers nothing).
+struct Answer {
+  std::optional<std::string> output;
+  std::string failure;
+};
+
+Answer ask(const FenceOptions& options, const std::string& command, const std::string& conninfo) {
   try {
     const auto result = run_child({{options.psql, "--no-psqlrc", "--no-align", "--tuples-only",
                                     "--field-separator=\x1f", "--command=" + command, conninfo},
@@ -29,12 +34,14 @@ std::optional<std::string> ask(const FenceOptions& options, const std::string& c
                                    std::nullopt,
                                    10s});
     if (result.exit_code == 0) {
-      return result.output;
+      return {result.output, {}};
     }
-  } catch (const SystemError&) {
-    // Timed out: no answer.
+    const auto lines = split(result.output, "\n");
+    return {std::nullopt, lines.empty() ? "psql exit " + std::to_string(result.exit_code)
+                                        : std::string(trim(lines.front()))};
+  } catch (const SystemError& error) {
+    return {std::nullopt, error.what()};
   }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -43,13 +50,15 @@ std::string fence_round(const FenceOptions& options) {
   if (options.peer.empty()) {
     return {};
   }
+  // What stops the fence from seeing is said once (the caller prints a line when it changes):
+  // a fence that cannot ask must not look like one with nothing to do.
   const auto own_answer = ask(options, kOwnPrimaryQuery, own_conninfo(options));
-  if (!own_answer) {
-    return {};
+  if (!own_answer.output) {
+    return "no answer from this node's server: " + own_answer.failure;
   }
   std::optional<SystemIdentity> own;
   try {
-    own = parse_own_primary(*own_answer);
+    own = parse_own_primary(*own_answer.output);
   } catch (const Error& error) {
     return error.what();
   }
@@ -57,7 +66,11 @@ std::string fence_round(const FenceOptions& options) {
     return {};
   }
   const auto peer_answer = ask(options, "IDENTIFY_SYSTEM", peer_replication_conninfo(options));
-  const auto peer = peer_answer ? parse_identify_system(*peer_answer) : std::nullopt;
+  if (!peer_answer.output) {
+    return "this node serves as a primary; no answer from the peer " + options.peer + ": " +
+           peer_answer.failure;
+  }
+  const auto peer = parse_identify_system(*peer_answer.output);
   const auto decision = decide_fence(own, peer, options.peer);
   if (!decision.step_down) {
     return decision.reason;
