@@ -75,7 +75,7 @@ lose() {
   [ "$(wc -w <<<"$vm")" = 1 ] || fail "$pick named '$vm', not one VM"
   t0="$(date +%s.%N)"
   "$local_bosh" fail "$vm" >/dev/null
-  eventually 240 "writes through the VIP resume after $vm was lost" writes_resume_quietly
+  eventually 240 "writes through the VIP resume after $vm was lost" writes_resumed_since "$t0"
   outage="$(outage_since "$t0")"
   writer_stop
   lost="$(wc -l <"$ha_state/missing")"
@@ -83,7 +83,7 @@ lose() {
   log "  $setting $scenario run $run: $vm lost; writes resumed after $outage s; $lost of $(acked_count) acknowledged writes lost"
   back_to_a_synchronous_pair "$vm"
 }
-writes_resume_quietly() { [ -n "$(outage_since "$t0")" ]; }
+writes_resumed_since() { [ -n "$(outage_since "$1")" ]; }
 
 printf 'setting\tscenario\trun\toutage_s\tlost\tacked\n' >"$out/data.tsv"
 for setting in $settings; do

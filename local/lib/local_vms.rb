@@ -146,15 +146,17 @@ class LocalVms
   # (SIGSTOP), its link up; thaw resumes them all (SIGCONT). A process forked meanwhile cannot
   # exist: its parent is stopped.
   def freeze(name)
-    raise "no VM #{name} in this deployment" unless names.include?(name)
-
-    pids(namespace(name)).each { |pid| Process.kill('STOP', pid) rescue nil } # rubocop:disable Style/RescueModifier
+    signal_every_process(name, 'STOP')
   end
 
   def thaw(name)
+    signal_every_process(name, 'CONT')
+  end
+
+  def signal_every_process(name, signal)
     raise "no VM #{name} in this deployment" unless names.include?(name)
 
-    pids(namespace(name)).each { |pid| Process.kill('CONT', pid) rescue nil } # rubocop:disable Style/RescueModifier
+    pids(namespace(name)).each { |pid| Process.kill(signal, pid) rescue nil } # rubocop:disable Style/RescueModifier
   end
 
   # A network partition: the VM and the addresses `peers` no longer reach each other, both

@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/strings.hpp"
+#include "node/service_process.hpp"
 #include "sandbox/account_files.hpp"
 
 namespace pgguard::node {
@@ -45,28 +46,10 @@ std::string read_link(const std::string& path) {
   return length <= 0 ? std::string() : std::string(target, static_cast<std::size_t>(length));
 }
 
-// The first field of a /proc/PID/status line ("Uid:", "State:"); empty when the process is
-// gone or has no such line.
-std::string status_field(const std::string& proc_dir, std::string_view key) {
-  std::string status;
-  try {
-    status = read_regular_file(proc_dir + "/status");
-  } catch (const SystemError&) {
-    return {};
-  }
-  const auto line = status.find("\n" + std::string(key));
-  if (line == std::string::npos) {
-    return {};
-  }
-  const auto fields = split(std::string_view(status).substr(line + 1 + key.size(), 64), " \t\n");
-  return fields.empty() ? std::string() : fields.front();
-}
-
 // Whether a process runs: a zombie killed orphans leave until init reaps them has detached
 // its shared memory already and runs nothing.
 bool process_runs(pid_t pid) {
-  const std::string state = status_field("/proc/" + std::to_string(pid), "State:");
-  return !state.empty() && state != "Z";
+  return process_uid(pid).has_value() && !is_zombie(pid);
 }
 
 // The live processes of `uid` running `executable` on this VM: those sharing the caller's
@@ -91,8 +74,7 @@ std::vector<pid_t> processes_running(uid_t uid, const std::string& executable) {
       continue;
     }
     const std::string dir = std::string("/proc/") + entry->d_name;
-    if (to_number<uid_t>(status_field(dir, "Uid:")) == uid &&
-        executable_path(read_link(dir + "/exe")) == executable &&
+    if (process_uid(*pid) == uid && executable_path(read_link(dir + "/exe")) == executable &&
         read_link(dir + "/ns/net") == own_network && read_link(dir + "/ns/ipc") == own_ipc) {
       found.push_back(*pid);
     }

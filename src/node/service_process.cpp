@@ -31,27 +31,6 @@ std::string read_proc_file(pid_t pid, const char* name) {
   return text;
 }
 
-// The real uid a process runs as, from /proc; nullopt when it is gone.
-std::optional<uid_t> process_uid(pid_t pid) {
-  const std::string status = read_proc_file(pid, "status");
-  const auto line = status.find("\nUid:");
-  if (line == std::string::npos) {
-    return std::nullopt;
-  }
-  const auto fields = split(std::string_view(status).substr(line + 5, 64), " \t\n");
-  return fields.empty() ? std::nullopt
-                        : std::optional<uid_t>(static_cast<uid_t>(std::stoul(fields[0])));
-}
-
-// A killed process stays a zombie until its parent reaps it: it holds its pid, uid and comm,
-// and kill(pid, 0) still succeeds, but it runs nothing.
-bool is_zombie(pid_t pid) {
-  const std::string status = read_proc_file(pid, "status");
-  const auto line = status.find("\nState:");
-  return line != std::string::npos &&
-         trim(std::string_view(status).substr(line + 7, 3)).starts_with('Z');
-}
-
 bool process_alive(pid_t pid) {
   return ::kill(pid, 0) == 0 || errno == EPERM;
 }
@@ -87,6 +66,24 @@ std::optional<pid_t> pid_in(const std::string& pid_file) {
 }
 
 }  // namespace
+
+std::optional<uid_t> process_uid(pid_t pid) {
+  const std::string status = read_proc_file(pid, "status");
+  const auto line = status.find("\nUid:");
+  if (line == std::string::npos) {
+    return std::nullopt;
+  }
+  const auto fields = split(std::string_view(status).substr(line + 5, 64), " \t\n");
+  return fields.empty() ? std::nullopt
+                        : std::optional<uid_t>(static_cast<uid_t>(std::stoul(fields[0])));
+}
+
+bool is_zombie(pid_t pid) {
+  const std::string status = read_proc_file(pid, "status");
+  const auto line = status.find("\nState:");
+  return line != std::string::npos &&
+         trim(std::string_view(status).substr(line + 7, 3)).starts_with('Z');
+}
 
 std::vector<std::string> launcher_argv(const std::string& launcher, const std::string& profile,
                                        const std::vector<std::string>& command,

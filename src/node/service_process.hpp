@@ -28,6 +28,13 @@ void wait_for_isolation(const std::string& isolation_config, std::chrono::second
 // Replaces this process with `argv` (argv[0] an absolute path) and exactly `environment`.
 [[noreturn]] void exec_program(std::vector<std::string> argv, std::vector<std::string> environment);
 
+// The real uid a process runs as, from /proc/PID/status; nullopt when it is gone.
+std::optional<uid_t> process_uid(pid_t pid);
+
+// A killed process stays a zombie until its parent reaps it: it holds its pid, uid and comm,
+// and kill(pid, 0) still succeeds, but it runs nothing (and has detached its shared memory).
+bool is_zombie(pid_t pid);
+
 // The process a pid file names, when it still runs as `user` with command name `comm`;
 // nullopt otherwise (no file, no pid, gone, a zombie not yet reaped, or another program: a
 // stale file).

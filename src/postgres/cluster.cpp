@@ -162,6 +162,15 @@ SystemIdentity control_identity(const NodePlan& plan) {
   return identity;
 }
 
+// The fence's profile and the pid file monit watches (only this file starts and stops it).
+std::string fence_profile_path(const NodePlan& plan) {
+  return plan.paths.config + "/postgres-fence.profile";
+}
+
+std::string fence_pid_path(const NodePlan& plan) {
+  return plan.paths.runtime + "/fence.pid";
+}
+
 }  // namespace
 
 std::string initdb_profile_path(const NodePlan& plan) {
@@ -182,14 +191,6 @@ bool has_standby_signal(const NodePlan& plan) {
 
 std::string rewind_profile_path(const NodePlan& plan) {
   return plan.paths.config + "/pg_rewind.profile";
-}
-
-std::string fence_profile_path(const NodePlan& plan) {
-  return plan.paths.config + "/postgres-fence.profile";
-}
-
-std::string fence_pid_path(const NodePlan& plan) {
-  return plan.paths.runtime + "/fence.pid";
 }
 
 std::vector<std::string> load_policy(const NodePlan& plan) {

@@ -115,10 +115,6 @@ std::string stop_server(const NodePlan& plan, std::chrono::seconds grace);
 // pgguard-fence of the node's account. Returns a line saying what happened.
 std::string stop_fence(const NodePlan& plan);
 
-// The fence's pid file and profile.
-std::string fence_pid_path(const NodePlan& plan);
-std::string fence_profile_path(const NodePlan& plan);
-
 // Whether this node serves as the primary and its peer streams from it, as a synchronous
 // standby when synchronous commit is on (read over the unix socket; false when the server
 // does not answer or nothing streams). A streaming peer gets up to `wait` to become
