@@ -1,8 +1,10 @@
 #include "pgpool/failover.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/error.hpp"
+#include "common/strings.hpp"
 
 namespace pgguard::pgpool {
 
@@ -39,19 +41,20 @@ std::string host_of(const std::string& text, const char* field) {
 }  // namespace
 
 NodeEvent parse_node_event(const std::vector<std::string>& values) {
-  if (values.size() != 7) {
+  if (values.size() != 8) {
     throw Error(ExitCode::bad_input,
-                "expected the 7 values pgpool passes (%d %h %P %H %r %N %S), got " +
+                "expected the 8 values pgpool passes (%d %h %p %P %H %r %N %S), got " +
                     std::to_string(values.size()));
   }
   NodeEvent event;
   event.node = number_of(values[0], "node (%d)", -1, 127);
   event.host = host_of(values[1], "host (%h)");
-  event.old_primary = number_of(values[2], "old primary (%P)", -1, 127);
-  event.new_main_host = host_of(values[3], "new main host (%H)");
-  event.new_main_port = number_of(values[4], "new main port (%r)", 0, 65535);
-  event.old_primary_host = host_of(values[5], "old primary host (%N)");
-  event.old_primary_port = number_of(values[6], "old primary port (%S)", 0, 65535);
+  event.port = number_of(values[2], "port (%p)", 0, 65535);
+  event.old_primary = number_of(values[3], "old primary (%P)", -1, 127);
+  event.new_main_host = host_of(values[4], "new main host (%H)");
+  event.new_main_port = number_of(values[5], "new main port (%r)", 0, 65535);
+  event.old_primary_host = host_of(values[6], "old primary host (%N)");
+  event.old_primary_port = number_of(values[7], "old primary port (%S)", 0, 65535);
   if (event.node < 0) {
     throw Error(ExitCode::bad_input, "node (%d): pgpool names no node");
   }
@@ -82,6 +85,60 @@ FailoverStep plan_detached(const NodeEvent& event) {
   return {FailoverAction::asynchronous, event.old_primary_host, event.old_primary_port,
           "the standby " + node + " detached: the primary " + event.old_primary_host +
               " commits alone until it is back"};
+}
+
+NodeAnswer classify_answer(net::TcpAnswer tcp, int psql_exit_code, std::string_view psql_output) {
+  switch (tcp) {
+    case net::TcpAnswer::refused:
+      return NodeAnswer::refuses;
+    case net::TcpAnswer::silent:
+      return NodeAnswer::silent;
+    case net::TcpAnswer::connected:
+      break;
+  }
+  // The answer is psql's last line: under pgpool's sandbox psql first warns that it cannot
+  // change into its own directory.
+  std::string_view answer = trim(psql_output);
+  answer.remove_prefix(std::min(answer.size(), answer.find_last_of('\n') + 1));
+  if (psql_exit_code == 0 && answer == "f") {
+    return NodeAnswer::serves_primary;
+  }
+  if (psql_exit_code == 0 && answer == "t") {
+    return NodeAnswer::serves_standby;
+  }
+  // libpq's own words when connect_timeout passes: the kernel accepted, nothing else did (a
+  // VM whose processes are stopped). Any other failure is a server that answers and does not
+  // serve yet ("the database system is starting up").
+  return psql_output.find("timeout expired") != std::string_view::npos ? NodeAnswer::silent
+                                                                       : NodeAnswer::refuses;
+}
+
+DetachedVerdict judge_detached(NodeAnswer answer, bool was_primary, bool budget_spent) {
+  switch (answer) {
+    case NodeAnswer::serves_primary:
+      return was_primary ? DetachedVerdict::keep : DetachedVerdict::proceed;
+    case NodeAnswer::serves_standby:
+      return was_primary ? DetachedVerdict::proceed : DetachedVerdict::keep;
+    case NodeAnswer::refuses:
+      return budget_spent ? DetachedVerdict::proceed : DetachedVerdict::wait;
+    case NodeAnswer::silent:
+      return DetachedVerdict::proceed;
+  }
+  return DetachedVerdict::proceed;
+}
+
+std::string_view describe(NodeAnswer answer) {
+  switch (answer) {
+    case NodeAnswer::serves_primary:
+      return "serves as the primary";
+    case NodeAnswer::serves_standby:
+      return "serves as a standby";
+    case NodeAnswer::refuses:
+      return "its VM answers, its server does not serve";
+    case NodeAnswer::silent:
+      return "nothing answers";
+  }
+  return "unknown";
 }
 
 FailoverStep plan_attached(const NodeEvent& event) {

@@ -39,7 +39,11 @@ void watchdog_settings(const PoolPlan& plan, TextBuilder& out) {
       << "wd_ipc_socket_dir = " << quoted(plan.paths.runtime) << "\n"
       << "wd_priority = 1\n"
       << "wd_lifecheck_method = 'heartbeat'\n"
-      << "wd_interval = 10\n"
+      // pgpool's lifecheck compares the heartbeats' arrival times every wd_interval seconds,
+      // and starts only once every node has sent one, retrying every 10 x wd_interval: with
+      // pgpool's own 10 s, a holder lost in the first 100 s after a start went unseen by the
+      // lifecheck (the watchdog's 30 s beacon timeout found it, then a 10 s isolation wait).
+      << "wd_interval = " << watchdog.heartbeat_keepalive << "\n"
       << "wd_heartbeat_keepalive = " << watchdog.heartbeat_keepalive << "\n"
       << "wd_heartbeat_deadtime = " << watchdog.heartbeat_deadtime << "\n";
   for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
@@ -84,24 +88,29 @@ std::string failover_settings(const PoolPlan& plan) {
         << "failback_command = ''\n"
         << "auto_failback = off\n";
   } else {
-    const std::string command = plan.paths.pgguard + "/bin/pgguard-failover %s --psql " +
-                                plan.paths.postgres_dir + "/bin/psql --ca " + plan.paths.config +
-                                "/" + plan.tls_ca + " --passfile " + pool_pgpass_path(plan) +
-                                " --role " + plan.failover->name +
-                                " -- \"%d\" \"%h\" \"%P\" \"%H\" \"%r\" \"%N\" \"%S\"";
-    const auto for_event = [&command](const char* event) {
-      std::string text = command;
-      text.replace(text.find("%s"), 2, event);
-      return text;
+    // A detached primary whose VM refuses gets restart_wait to be back before its standby is
+    // promoted; back, pgpool attaches it again over PCP's unix socket.
+    const auto for_event = [&plan](const std::string& event, const std::string& options) {
+      return plan.paths.pgguard + "/bin/pgguard-failover " + event + " --psql " +
+             plan.paths.postgres_dir + "/bin/psql --ca " + plan.paths.config + "/" + plan.tls_ca +
+             " --passfile " + pool_pgpass_path(plan) + " --role " + plan.failover->name + options +
+             " -- \"%d\" \"%h\" \"%p\" \"%P\" \"%H\" \"%r\" \"%N\" \"%S\"";
     };
+    const std::string restart_options =
+        " --restart-wait " + std::to_string(plan.settings.restart_wait) + " --pcp-attach " +
+        plan.paths.pgpool_bin + "/pcp_attach_node --pcp-socket " + plan.paths.runtime +
+        " --pcp-port " + std::to_string(plan.pcp_port) + " --pcp-user " + plan.pcp.name +
+        " --pcp-passfile " + pcp_pass_path(plan);
     out << "\n# Failover by pgguard-failover, as the failover role over TLS (no remote shell).\n"
-        << "failover_command = " << quoted(for_event("detached")) << "\n"
-        << "failback_command = " << quoted(for_event("attached")) << "\n"
+        << "failover_command = " << quoted(for_event("detached", restart_options)) << "\n"
+        << "failback_command = " << quoted(for_event("attached", "")) << "\n"
         << "auto_failback = on\n"
-        << "auto_failback_interval = 60\n";
+        << "auto_failback_interval = 10\n";
   }
+  // After a failover_command pgpool looks for the primary among the nodes it has attached; a
+  // primary kept (pgguard-failover) is attached again only once that search has ended.
   out << "follow_primary_command = ''\n"
-      << "search_primary_node_timeout = 60\n";
+      << "search_primary_node_timeout = 10\n";
   return out.str();
 }
 
@@ -149,6 +158,10 @@ std::string pgpool_conf_path(const PoolPlan& plan) {
 std::string pool_hba_conf_path(const PoolPlan& plan) {
   return plan.paths.config + "/pool_hba.conf";
 }
+std::string pcp_pass_path(const PoolPlan& plan) {
+  return plan.paths.config + "/pcppass";
+}
+
 std::string pcp_conf_path(const PoolPlan& plan) {
   return plan.paths.config + "/pcp.conf";
 }
@@ -286,6 +299,12 @@ std::string render_pool_pgpass(const PoolPlan& plan) {
     }
   }
   return out;
+}
+
+std::string render_pcp_pass(const PoolPlan& plan) {
+  // libpq's format without the database field; the host field matches the socket directory.
+  return "*:" + std::to_string(plan.pcp_port) + ":" + plan.pcp.name + ":" +
+         postgres::passfile_escape(plan.pcp.password) + "\n";
 }
 
 std::string render_pcp_conf(const PoolPlan& plan) {

@@ -24,6 +24,9 @@ std::string render_pool_hba_conf(const PoolPlan& plan);
 
 // Pure. pcp.conf: the PCP user with the MD5 of its password.
 std::string render_pcp_conf(const PoolPlan& plan);
+// pcp_attach_node's password file (PCPPASSFILE), pgpool's own: pgguard-failover attaches a
+// primary it kept.
+std::string render_pcp_pass(const PoolPlan& plan);
 
 // Pure. pool_passwd: every user's password in AES form under `key`.
 std::string render_pool_passwd(const PoolPlan& plan, std::string_view key);
@@ -55,6 +58,7 @@ std::string render_node_id(const PoolPlan& plan);
 std::string pgpool_conf_path(const PoolPlan& plan);
 std::string pool_hba_conf_path(const PoolPlan& plan);
 std::string pcp_conf_path(const PoolPlan& plan);
+std::string pcp_pass_path(const PoolPlan& plan);
 std::string pool_passwd_path(const PoolPlan& plan);
 std::string pool_key_path(const PoolPlan& plan);
 std::string vip_broker_conf_path(const PoolPlan& plan);

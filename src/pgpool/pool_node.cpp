@@ -111,6 +111,7 @@ std::vector<std::string> write_pool_files(const PoolPlan& plan) {
       {pool_passwd_path(plan), render_pool_passwd(plan, key), readable},
       {pool_pgpass_path(plan), render_pool_pgpass(plan),
        node::Ownership{plan.user, plan.user, 0600}},
+      {pcp_pass_path(plan), render_pcp_pass(plan), node::Ownership{plan.user, plan.user, 0600}},
       {pgpool_profile_path(plan),
        render(template_path, values, node::service_adjustment(plan.sandbox), "secpg_pgpool_t"),
        node::Ownership{"root", "root", 0600}},

@@ -51,6 +51,7 @@ const std::vector<config::KeyRule> kKeys = {
     {"settings.health_check_max_retries", false, false},
     {"settings.health_check_retry_delay", false, false},
     {"settings.sr_check_period", false, false},
+    {"settings.restart_wait", false, false},
     {"settings.check_role", false, true},
     {"watchdog.port", false, false},
     {"watchdog.heartbeat_port", false, false},
@@ -124,8 +125,8 @@ void parse_watchdog(const ConfigFile& file, PoolPlan& plan) {
   Watchdog watchdog;
   watchdog.port = integer_of(file, "watchdog.port", 9000, 1, 65535);
   watchdog.heartbeat_port = integer_of(file, "watchdog.heartbeat_port", 9694, 1, 65535);
-  watchdog.heartbeat_keepalive = integer_of(file, "watchdog.heartbeat_keepalive", 2, 1, 3600);
-  watchdog.heartbeat_deadtime = integer_of(file, "watchdog.heartbeat_deadtime", 30, 1, 3600);
+  watchdog.heartbeat_keepalive = integer_of(file, "watchdog.heartbeat_keepalive", 1, 1, 3600);
+  watchdog.heartbeat_deadtime = integer_of(file, "watchdog.heartbeat_deadtime", 5, 1, 3600);
   // A deadtime of a single keepalive would declare a node lost for one late heartbeat.
   if (watchdog.heartbeat_deadtime < 2 * watchdog.heartbeat_keepalive) {
     throw ConfigError(file.location_of("watchdog.heartbeat_deadtime"),
@@ -276,13 +277,14 @@ PoolPlan parse_pool_plan(const ConfigFile& file) {
   settings.child_life_time = integer_of(file, "settings.child_life_time", 300, 0, 86400);
   settings.client_idle_limit = integer_of(file, "settings.client_idle_limit", 0, 0, 86400);
   settings.load_balance = on_off(file, "settings.load_balance", true);
-  settings.health_check_period = integer_of(file, "settings.health_check_period", 2, 1, 3600);
+  settings.health_check_period = integer_of(file, "settings.health_check_period", 1, 1, 3600);
   settings.health_check_timeout = integer_of(file, "settings.health_check_timeout", 2, 1, 3600);
   settings.health_check_max_retries =
-      integer_of(file, "settings.health_check_max_retries", 4, 0, 100);
+      integer_of(file, "settings.health_check_max_retries", 2, 0, 100);
   settings.health_check_retry_delay =
-      integer_of(file, "settings.health_check_retry_delay", 4, 1, 3600);
+      integer_of(file, "settings.health_check_retry_delay", 1, 1, 3600);
   settings.sr_check_period = integer_of(file, "settings.sr_check_period", 10, 1, 3600);
+  settings.restart_wait = integer_of(file, "settings.restart_wait", 20, 1, 600);
   settings.check_role = value_of(file, "settings.check_role");
 
   for (const char* key : {"tls.certificate", "tls.private_key", "tls.ca"}) {

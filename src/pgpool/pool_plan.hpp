@@ -48,11 +48,17 @@ struct PoolSettings {
   int child_life_time = 300;   // seconds an idle child lives
   int client_idle_limit = 0;   // seconds; 0 = no limit
   bool load_balance = true;    // read-only queries to the standby too
-  int health_check_period = 2;
+  // A lost primary counts as down after at most period + (retries + 1) x timeout + retries x
+  // delay = 9 s; a crashed one, refusing, after about 3 s, and pgguard-failover then waits
+  // restart_wait for monit to bring it back before promoting.
+  int health_check_period = 1;
   int health_check_timeout = 2;
-  int health_check_max_retries = 4;
-  int health_check_retry_delay = 4;
+  int health_check_max_retries = 2;
+  int health_check_retry_delay = 1;
   int sr_check_period = 10;
+  // Seconds a detached primary whose VM refuses connections (a postmaster monit is starting
+  // again) gets before its standby is promoted (pgguard-failover --restart-wait).
+  int restart_wait = 20;
   std::string check_role;  // health and streaming-replication checks: a non-superuser
 };
 
@@ -62,8 +68,8 @@ struct Watchdog {
   int heartbeat_port = 9694;
   // Seconds between heartbeats, and without one before a node counts as lost: the deadtime is
   // most of the time the VIP takes to leave a lost holder.
-  int heartbeat_keepalive = 2;
-  int heartbeat_deadtime = 30;
+  int heartbeat_keepalive = 1;
+  int heartbeat_deadtime = 5;
   std::string authkey;
 };
 

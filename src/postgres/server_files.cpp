@@ -67,16 +67,21 @@ std::string pgpass_path(const NodePlan& plan) {
   return plan.paths.config + "/pgpass";
 }
 
-std::string passfile_entry(const std::string& host, int port, const std::string& database,
-                           const std::string& user, const std::string& password) {
+std::string passfile_escape(std::string_view field) {
   std::string escaped;
-  for (const char c : password) {
+  for (const char c : field) {
     if (c == ':' || c == '\\') {
       escaped += '\\';
     }
     escaped += c;
   }
-  return host + ":" + std::to_string(port) + ":" + database + ":" + user + ":" + escaped + "\n";
+  return escaped;
+}
+
+std::string passfile_entry(const std::string& host, int port, const std::string& database,
+                           const std::string& user, const std::string& password) {
+  return host + ":" + std::to_string(port) + ":" + database + ":" + user + ":" +
+         passfile_escape(password) + "\n";
 }
 
 std::string render_pgpass(const NodePlan& plan) {

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "postgres/node_plan.hpp"
 
@@ -28,6 +29,9 @@ std::map<std::string, std::string> profile_placeholders(const NodePlan& plan);
 // Where pg_basebackup copies the primary before the copy is renamed into paths.data (its
 // profile's DATA_DIR).
 std::string basebackup_staging_path(const NodePlan& plan);
+
+// Pure. A field of libpq's password file (and pcp's), its ':' and '\' escaped.
+std::string passfile_escape(std::string_view field);
 
 // Pure. One line of libpq's password file, its ':' and '\' escaped.
 std::string passfile_entry(const std::string& host, int port, const std::string& database,

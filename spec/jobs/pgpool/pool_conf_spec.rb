@@ -133,8 +133,13 @@ RSpec.describe 'pgpool job: config/pool.conf' do
     end
 
     it 'a heartbeat deadtime shorter than two keepalives' do
-      expect { render(with('pgpool.watchdog.heartbeat_deadtime', 3)) }
-        .to raise_error(/pgpool.watchdog.heartbeat_deadtime 3 must be at least twice pgpool.watchdog.heartbeat_keepalive \(2\)/)
+      expect { render(with('pgpool.watchdog.heartbeat_deadtime', 1)) }
+        .to raise_error(/pgpool.watchdog.heartbeat_deadtime 1 must be at least twice pgpool.watchdog.heartbeat_keepalive \(1\)/)
+    end
+
+    it 'a restart budget pgguard-failover would not take' do
+      expect { render(with('pgpool.failover.restart_wait', 0)) }
+        .to raise_error(/pgpool.failover.restart_wait '0' must be a whole number from 1 to 600/)
     end
 
     it 'a check role that is not a login role of the master link' do

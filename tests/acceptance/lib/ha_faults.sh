@@ -29,14 +29,30 @@ expect_rewound() {
 
 "$local_bosh" psql a -c "CREATE TABLE acked (n int PRIMARY KEY)" >/dev/null || fail "cannot create the writer's table"
 
+# pgguard_failover_said TEXT: a pgpool of A logged this line of pgguard-failover.
+pgguard_failover_said() { cat "$SECURE_POSTGRES_LOCAL_STATE"/vms/a-pgpool-*/vcap/sys/log/pgpool/pgguard-pgpool.log | grep -qF "pgguard-failover: $1"; }
+
 log "HA: kill -9 the primary's postmaster: monit restarts it sandboxed, no failover, nothing lost"
 writer_start
 failovers="$(failover_lines)"
 primary="$(primary_of_a)"
 [ -n "$primary" ] || fail "A has no single primary"
+address="$(cat "$SECURE_POSTGRES_LOCAL_STATE/vms/$primary/address")"
+node=1 # pgpool's backend 0 is the pg-master VM, 1 the pg-standby VM
+[ "$primary" = a-pg-master-0 ] && node=0
 postmaster="$(cat "$(pid_file "$primary")")"
+# monit is held until pgpool has detached the primary: its restart then lands inside
+# pgguard-failover's wait, as when monit's cycle comes late after the crash (with an early
+# cycle pgpool only quarantines the node for a moment).
+monit_pid="$(cat "$SECURE_POSTGRES_LOCAL_STATE/vms/$primary/vcap/monit/monit.pid")"
+kill -STOP "$monit_pid"
 kill -9 "$postmaster"
+eventually 60 "pgpool detaches $primary and pgguard-failover finds its VM refusing" \
+  pgguard_failover_said "node $node ($address): its VM answers, its server does not serve"
+kill -CONT "$monit_pid"
 eventually 60 "monit restarts the postmaster of $primary" postmaster_replaced "$primary" "$postmaster"
+eventually 60 "pgguard-failover keeps $primary and pgpool attaches it back" \
+  pgguard_failover_said "node $node ($address) serves as the primary again: nothing else changes"
 restarted="$(cat "$(pid_file "$primary")")"
 [ "$(awk '$1 == "Uid:" {print $2}' "/proc/$restarted/status")" != 0 ] || fail "the restarted postmaster runs as root"
 [ "$(awk '$1 == "Seccomp:" {print $2}' "/proc/$restarted/status")" = 2 ] || fail "the restarted postmaster has no seccomp filter"

@@ -79,4 +79,13 @@ BOOST_AUTO_TEST_CASE(pool_passwd_and_pcp_conf_hold_no_clear_password) {
              std::string::npos);
 }
 
+// pgpool's own account attaches a primary pgguard-failover kept: libpq's file format without
+// the database field, any host (the PCP socket's directory), the password's ':' escaped.
+BOOST_AUTO_TEST_CASE(pcp_pass_holds_the_pcp_password_for_pcp_attach_node) {
+  auto plan = golden_plan();
+  BOOST_TEST(render_pcp_pass(plan) == "*:9898:pcpadmin:pcp secret\n");
+  plan.pcp.password = "a:b\\c";
+  BOOST_TEST(render_pcp_pass(plan) == "*:9898:pcpadmin:a\\:b\\\\c\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,8 +57,9 @@ BOOST_AUTO_TEST_CASE(the_golden_plan) {
   BOOST_TEST(plan.pcp.name == "pcpadmin");
   BOOST_TEST(plan.watchdog.has_value());
   BOOST_TEST(plan.watchdog->authkey == "watchdog-key-0123456789");
-  BOOST_TEST(plan.watchdog->heartbeat_keepalive == 2);
-  BOOST_TEST(plan.watchdog->heartbeat_deadtime == 30);
+  BOOST_TEST(plan.watchdog->heartbeat_keepalive == 1);
+  BOOST_TEST(plan.watchdog->heartbeat_deadtime == 5);
+  BOOST_TEST(plan.settings.restart_wait == 20);
   BOOST_TEST(!plan.vip.has_value());
   BOOST_TEST(plan.settings.check_role == "pgpool_monitor");
 }
@@ -84,14 +85,16 @@ BOOST_AUTO_TEST_CASE(each_bad_value_is_refused_with_its_line) {
                 "'nobody' is not one of users.user");
   check_refused("authkey = watchdog-key-0123456789\n", "authkey = short\n",
                 "must be 16-128 printable characters");
-  check_refused("heartbeat_deadtime = 30\n", "heartbeat_deadtime = 3\n",
+  check_refused("heartbeat_deadtime = 5\n", "heartbeat_deadtime = 1\n",
                 "watchdog.heartbeat_deadtime: must be at least twice "
-                "watchdog.heartbeat_keepalive (2 s)");
-  check_refused("heartbeat_deadtime = 30\n", "heartbeat_deadtime = 0\n",
+                "watchdog.heartbeat_keepalive (1 s)");
+  check_refused("restart_wait = 20\n", "restart_wait = 601\n",
+                "settings.restart_wait: '601' is not a whole number from 1 to 600");
+  check_refused("heartbeat_deadtime = 5\n", "heartbeat_deadtime = 0\n",
                 "watchdog.heartbeat_deadtime: '0' is not a whole number from 1 to 3600");
   check_refused(
-      "[watchdog]\nport = 9000\nheartbeat_port = 9694\nheartbeat_keepalive = 2\nheartbeat_deadtime "
-      "= 30\n"
+      "[watchdog]\nport = 9000\nheartbeat_port = 9694\nheartbeat_keepalive = 1\nheartbeat_deadtime "
+      "= 5\n"
       "authkey = watchdog-key-0123456789\n",
       "", "three pgpool nodes run the watchdog, which needs its authentication key");
   check_refused("user = app app%20secret%3A%20100%25\n", "user = app caf%C3%A9\n",
@@ -121,8 +124,8 @@ BOOST_AUTO_TEST_CASE(one_node_runs_no_watchdog_and_takes_no_watchdog_settings) {
   std::string text = golden_text();
   text.replace(text.find(three), three.size(), one);
   const std::string watchdog =
-      "\n[watchdog]\nport = 9000\nheartbeat_port = 9694\nheartbeat_keepalive = 2\n"
-      "heartbeat_deadtime = 30\nauthkey = watchdog-key-0123456789\n";
+      "\n[watchdog]\nport = 9000\nheartbeat_port = 9694\nheartbeat_keepalive = 1\n"
+      "heartbeat_deadtime = 5\nauthkey = watchdog-key-0123456789\n";
   text.replace(text.find(watchdog), watchdog.size(), "");
   const auto plan = parse_pool_plan(config::ConfigFile::parse(text, "pool.conf"));
   BOOST_TEST(!plan.watchdog.has_value());
