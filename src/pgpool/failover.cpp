@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "common/strings.hpp"
+#include "postgres/roles_plan.hpp"
 
 namespace pgguard::pgpool {
 
@@ -113,14 +114,18 @@ NodeAnswer classify_answer(net::TcpAnswer tcp, int psql_exit_code, std::string_v
                                                                        : NodeAnswer::refuses;
 }
 
-DetachedVerdict judge_detached(NodeAnswer answer, bool was_primary, bool budget_spent) {
+DetachedVerdict judge_detached(NodeAnswer answer, bool was_primary, bool peer_promoted,
+                               bool budget_spent) {
   switch (answer) {
     case NodeAnswer::serves_primary:
-      return was_primary ? DetachedVerdict::keep : DetachedVerdict::proceed;
+      // Beside a promoted peer it would be a second primary: the peer stays, the fence stops
+      // this one (its timeline is older).
+      return was_primary && !peer_promoted ? DetachedVerdict::keep : DetachedVerdict::proceed;
     case NodeAnswer::serves_standby:
       return was_primary ? DetachedVerdict::proceed : DetachedVerdict::keep;
     case NodeAnswer::refuses:
-      return budget_spent ? DetachedVerdict::proceed : DetachedVerdict::wait;
+      return budget_spent || (was_primary && peer_promoted) ? DetachedVerdict::proceed
+                                                            : DetachedVerdict::wait;
     case NodeAnswer::silent:
       return DetachedVerdict::proceed;
   }
@@ -156,22 +161,13 @@ FailoverStep plan_attached(const NodeEvent& event) {
 }
 
 std::vector<std::string> step_statements(FailoverAction action) {
-  // A node promoted or left without its standby: postgresql.auto.conf overrides the rendered
-  // synchronous_standby_names until the pair is whole again (RESET).
-  std::vector<std::string> alone = {"ALTER SYSTEM SET synchronous_standby_names = ''",
-                                    "SELECT pg_reload_conf()"};
   switch (action) {
     case FailoverAction::none:
       return {};
-    case FailoverAction::promote: {
-      // Only a node in recovery is promoted: pgpool may run the command again.
-      std::vector<std::string> statements = {
-          "SELECT pg_promote(true, 60) WHERE pg_is_in_recovery()"};
-      statements.insert(statements.end(), alone.begin(), alone.end());
-      return statements;
-    }
+    case FailoverAction::promote:
+      return postgres::promotion_statements();
     case FailoverAction::asynchronous:
-      return alone;
+      return postgres::commit_alone_statements();
     case FailoverAction::synchronous:
       return {"ALTER SYSTEM RESET synchronous_standby_names", "SELECT pg_reload_conf()"};
   }

@@ -69,11 +69,15 @@ enum class DetachedVerdict {
             // budget: the step plan_detached planned (promote the standby, or let the primary
             // commit alone)
   wait,     // its VM refuses: a restart under way; look again
-  keep,     // it serves again in the role it had: nothing else changes, pgpool attaches it back
+  keep,     // it serves again in the role it had (a primary: while its peer is not one):
+            // nothing else changes, pgpool attaches it back
 };
-// `was_primary`: pgpool detached its primary. `budget_spent`: the restart budget
-// (pgpool.failover.restart_wait) has passed since the first look.
-DetachedVerdict judge_detached(NodeAnswer answer, bool was_primary, bool budget_spent);
+// `was_primary`: pgpool detached its primary. `peer_promoted`: the node pgpool would promote
+// already serves as the primary (the drain of a stopping primary promoted it): no restart to
+// wait for. `budget_spent`: the restart budget (pgpool.failover.restart_wait) has passed since
+// the first look.
+DetachedVerdict judge_detached(NodeAnswer answer, bool was_primary, bool peer_promoted,
+                               bool budget_spent);
 std::string_view describe(NodeAnswer answer);
 
 // A node attached (failback_command).

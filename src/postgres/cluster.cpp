@@ -639,19 +639,39 @@ bool peer_streams(const NodePlan& plan, std::chrono::seconds wait) {
 }
 
 std::optional<std::string> hand_over(const NodePlan& plan, std::chrono::seconds wait) {
-  // The fast shutdown sent the peer every WAL record up to the shutdown checkpoint; pgpool
-  // sees this node gone and promotes the peer (docs/high-availability.md).
+  // The fast shutdown sent the peer every WAL record up to the shutdown checkpoint, and the
+  // server exited only once the peer had them: the peer has every commit and may be promoted
+  // now. pgpool finds this node refusing and its peer already the primary, and does not wait
+  // for a restart that will not come (docs/high-availability.md).
+  std::string promotion;
+  if (!plan.failover_role.empty()) {
+    std::vector<std::string> argv = {bin(plan, "psql"), "--no-psqlrc", "--no-align",
+                                     "--tuples-only", "--set=ON_ERROR_STOP=1"};
+    for (const auto& statement : promotion_statements()) {
+      argv.push_back("--command=" + statement);
+    }
+    argv.push_back("host=" + plan.upstream_address + " port=" + std::to_string(plan.port) +
+                   " dbname=postgres user=" + plan.failover_role +
+                   " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
+                   " passfile=" + pgpass_path(plan) + " connect_timeout=5");
+    const auto promoted =
+        run_child({launch(server_profile_path(plan), argv, plan), kEnvironment, std::nullopt, 90s});
+    promotion = promoted.exit_code == 0 ? "promoted it"
+                                        : "could not promote it, pgpool will (" +
+                                              std::string(trim(promoted.output)) + ")";
+  }
   const auto promoted = run_child_until(
       {peer_sql(plan, "SELECT pg_is_in_recovery()"), kEnvironment, std::nullopt, 30s}, wait,
       [](const ChildResult& result) {
         return result.exit_code == 0 && trim(result.output) == "f";
       });
+  const std::string how = promotion.empty() ? "" : " (" + promotion + ")";
   if (promoted.exit_code == 0 && trim(promoted.output) == "f") {
-    return plan.job + ": handed over: the peer " + plan.upstream_address + " is the primary";
+    return plan.job + ": handed over: the peer " + plan.upstream_address + " is the primary" + how;
   }
   return plan.job + ": notice: the peer " + plan.upstream_address + " was not promoted within " +
-         std::to_string(wait.count()) + " s (" + std::string(trim(promoted.output)) +
-         "); this node stays the primary when it starts again";
+         std::to_string(wait.count()) + " s (" + std::string(trim(promoted.output)) + ")" + how +
+         "; this node stays the primary when it starts again";
 }
 
 std::string stop_server(const NodePlan& plan, std::chrono::seconds grace) {

@@ -109,6 +109,19 @@ std::string grant_keys_values() {
 
 }  // namespace
 
+std::vector<std::string> commit_alone_statements() {
+  // postgresql.auto.conf overrides the rendered synchronous_standby_names until the pair is
+  // whole again (RESET).
+  return {"ALTER SYSTEM SET synchronous_standby_names = ''", "SELECT pg_reload_conf()"};
+}
+
+std::vector<std::string> promotion_statements() {
+  std::vector<std::string> statements = {"SELECT pg_promote(true, 60) WHERE pg_is_in_recovery()"};
+  const auto alone = commit_alone_statements();
+  statements.insert(statements.end(), alone.begin(), alone.end());
+  return statements;
+}
+
 std::vector<std::string> grant_keys(const RoleSpec& role) {
   std::vector<std::string> keys;
   for_each_grant(role, [&keys](const Grant& grant) { keys.emplace_back(grant.key); });

@@ -42,6 +42,14 @@ struct ClusterState {
 // The privileges a role's flags (failover, rewind) grant, by their key in ClusterState.
 std::vector<std::string> grant_keys(const RoleSpec& role);
 
+// Pure. What the failover role runs on the standby it promotes (pgguard-failover for a lost
+// primary, and the drain of a primary handing over), each statement on its own: only a node in
+// recovery is promoted, so a repeated run changes nothing; then it commits alone, its
+// synchronous standby being the node just lost or stopped.
+std::vector<std::string> promotion_statements();
+// Pure. A primary left without its standby: it commits alone until the pair is whole again.
+std::vector<std::string> commit_alone_statements();
+
 // The query whose psql output (-A -t -F US) parse_cluster_state reads, run as the superuser.
 std::string cluster_state_query();
 // Pure. Throws Error(system) naming the line for output it cannot read.

@@ -98,6 +98,14 @@ std::string render_pgpass(const NodePlan& plan) {
     out +=
         entry(plan.upstream_address) + passfile_entry(plan.upstream_address, plan.port, "postgres",
                                                       plan.replication_role, role->password);
+    // The drain of a primary promotes its peer as it stops (hand_over).
+    const auto failover =
+        std::find_if(plan.roles.begin(), plan.roles.end(),
+                     [&plan](const RoleSpec& r) { return r.name == plan.failover_role; });
+    if (!plan.failover_role.empty() && failover != plan.roles.end()) {
+      out += passfile_entry(plan.upstream_address, plan.port, "postgres", plan.failover_role,
+                            failover->password);
+    }
   }
   return out + entry(plan.listen_address);
 }
@@ -189,8 +197,14 @@ std::string render_pg_hba_conf(const NodePlan& plan) {
   out << "# The replication role may log in nowhere else.\n"
       << "host all " << plan.replication_role << " all reject\n";
   if (!plan.failover_role.empty()) {
-    out << "\n# pgpool's failover and failback commands, from pgpool's VMs only.\n";
+    out << "\n# pgpool's failover and failback commands, from pgpool's VMs; the drain of the "
+           "other\n"
+        << "# PostgreSQL VM, handing over as it stops.\n";
     for (const auto& address : plan.pgpool_addresses) {
+      out << "hostssl postgres " << plan.failover_role << " " << host_cidr(address)
+          << " scram-sha-256\n";
+    }
+    for (const auto& address : plan.replica_addresses) {
       out << "hostssl postgres " << plan.failover_role << " " << host_cidr(address)
           << " scram-sha-256\n";
     }

@@ -39,8 +39,9 @@ std::string passfile_entry(const std::string& host, int port, const std::string&
 
 // Pure. The replication role's password file (libpq's passfile format, database
 // "replication"): for post-start's check on the node's own address, and on a standby for its
-// connection to the primary. Written 0600 for the node's user: libpq ignores a password file
-// that others can read.
+// connection to the primary; with a failover role, also that role's to the peer, with which the
+// drain of a primary promotes its peer. Written 0600 for the node's user: libpq ignores a
+// password file that others can read.
 std::string render_pgpass(const NodePlan& plan);
 std::string pgpass_path(const NodePlan& plan);
 

@@ -170,8 +170,16 @@ bool comes_back(Arguments& arguments, const pgpool::NodeEvent& event, bool was_p
   std::optional<pgpool::NodeAnswer> said;
   for (;;) {
     const auto [answer, detail] = look_at(arguments, event.host, event.port);
-    const auto verdict =
-        pgpool::judge_detached(answer, was_primary, std::chrono::steady_clock::now() >= deadline);
+    // A primary that refuses may have been stopped by its drain, which promoted the peer; one
+    // that serves must not be attached beside a promoted peer.
+    const bool peer_promoted =
+        was_primary &&
+        (answer == pgpool::NodeAnswer::refuses || answer == pgpool::NodeAnswer::serves_primary) &&
+        !event.new_main_host.empty() && event.new_main_host != event.host &&
+        look_at(arguments, event.new_main_host, event.new_main_port).answer ==
+            pgpool::NodeAnswer::serves_primary;
+    const auto verdict = pgpool::judge_detached(answer, was_primary, peer_promoted,
+                                                std::chrono::steady_clock::now() >= deadline);
     if (answer != said) {
       std::cout << "pgguard-failover: node " << event.node << " (" << event.host
                 << "): " << pgpool::describe(answer) << (detail.empty() ? "" : " (" + detail + ")")
@@ -182,7 +190,10 @@ bool comes_back(Arguments& arguments, const pgpool::NodeEvent& event, bool was_p
       return true;
     }
     if (verdict == pgpool::DetachedVerdict::proceed) {
-      if (answer == pgpool::NodeAnswer::refuses) {
+      if (peer_promoted) {
+        std::cout << "pgguard-failover: its peer " << event.new_main_host
+                  << " already serves as the primary (a drain handed over)" << std::endl;
+      } else if (answer == pgpool::NodeAnswer::refuses) {
         std::cout << "pgguard-failover: node " << event.node << " not back within "
                   << arguments.restart_wait << " s" << std::endl;
       }

@@ -105,8 +105,11 @@ primary="$(primary_of_a)"
 standby="$(peer_of "$primary")"
 "$local_bosh" stop "$primary" >/dev/null || fail "stop (drain) of $primary failed"
 log="$SECURE_POSTGRES_LOCAL_STATE/vms/$primary/vcap/sys/log/$(pg_job "$primary")/pgguard-postgres.log"
-tail -n 3 "$log" | grep -q "$(pg_job "$primary"): handed over: the peer .* is the primary" ||
+# The drain promoted the peer itself: pgpool, finding it the primary, waited for no restart.
+tail -n 3 "$log" | grep -q "$(pg_job "$primary"): handed over: the peer .* is the primary (promoted it)" ||
   fail "the drain did not hand over: $(tail -n 10 "$log")"
+eventually 30 "pgguard-failover finds the peer promoted by the drain" \
+  pgguard_failover_said "its peer $(cat "$SECURE_POSTGRES_LOCAL_STATE/vms/$standby/address") already serves as the primary (a drain handed over)"
 primary_is "$standby" || fail "after the drain returned, $standby is not the primary"
 writes_resume
 "$local_bosh" start "$primary" >/dev/null || fail "$primary did not start again"

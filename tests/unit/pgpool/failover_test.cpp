@@ -133,26 +133,39 @@ BOOST_AUTO_TEST_CASE(a_look_at_the_detached_primary_tells_a_restart_from_a_loss)
 
 BOOST_AUTO_TEST_CASE(only_a_refusing_vm_within_the_budget_delays_the_step) {
   for (const bool was_primary : {true, false}) {
-    BOOST_TEST((judge_detached(NodeAnswer::refuses, was_primary, false) == DetachedVerdict::wait));
     BOOST_TEST(
-        (judge_detached(NodeAnswer::refuses, was_primary, true) == DetachedVerdict::proceed));
+        (judge_detached(NodeAnswer::refuses, was_primary, false, false) == DetachedVerdict::wait));
+    BOOST_TEST((judge_detached(NodeAnswer::refuses, was_primary, false, true) ==
+                DetachedVerdict::proceed));
     for (const bool spent : {false, true}) {
-      BOOST_TEST(
-          (judge_detached(NodeAnswer::silent, was_primary, spent) == DetachedVerdict::proceed));
+      BOOST_TEST((judge_detached(NodeAnswer::silent, was_primary, false, spent) ==
+                  DetachedVerdict::proceed));
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(a_node_back_in_its_own_role_is_kept_even_at_the_last_look) {
   for (const bool spent : {false, true}) {
-    BOOST_TEST((judge_detached(NodeAnswer::serves_primary, true, spent) == DetachedVerdict::keep));
-    BOOST_TEST((judge_detached(NodeAnswer::serves_standby, false, spent) == DetachedVerdict::keep));
+    BOOST_TEST(
+        (judge_detached(NodeAnswer::serves_primary, true, false, spent) == DetachedVerdict::keep));
+    BOOST_TEST(
+        (judge_detached(NodeAnswer::serves_standby, false, false, spent) == DetachedVerdict::keep));
     // In the other role it is no longer the node pgpool lost: the planned step goes ahead.
-    BOOST_TEST(
-        (judge_detached(NodeAnswer::serves_standby, true, spent) == DetachedVerdict::proceed));
-    BOOST_TEST(
-        (judge_detached(NodeAnswer::serves_primary, false, spent) == DetachedVerdict::proceed));
+    BOOST_TEST((judge_detached(NodeAnswer::serves_standby, true, false, spent) ==
+                DetachedVerdict::proceed));
+    BOOST_TEST((judge_detached(NodeAnswer::serves_primary, false, false, spent) ==
+                DetachedVerdict::proceed));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_primary_whose_drain_promoted_its_peer_is_not_waited_for) {
+  BOOST_TEST((judge_detached(NodeAnswer::refuses, true, true, false) == DetachedVerdict::proceed));
+  // A standby's peer is the primary anyway: that says nothing about a restart.
+  BOOST_TEST((judge_detached(NodeAnswer::refuses, false, true, false) == DetachedVerdict::wait));
+  // Back as the primary beside a promoted peer: pgpool must not get two primaries; the step
+  // (promote, idempotent) goes ahead and the fence stops the one on the older timeline.
+  BOOST_TEST(
+      (judge_detached(NodeAnswer::serves_primary, true, true, false) == DetachedVerdict::proceed));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

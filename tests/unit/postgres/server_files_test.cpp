@@ -62,9 +62,11 @@ BOOST_AUTO_TEST_CASE(a_standby_streams_from_its_primary_over_verified_tls) {
   BOOST_TEST(text.find("primary_slot_name = 'standby_0'\n") != std::string::npos);
   // Promoted, it waits for the old master, rejoined through its own slot.
   BOOST_TEST(text.find("synchronous_standby_names = 'ANY 1 (master_0)'\n") != std::string::npos);
+  // The failover role's line: a drain of this node, serving as the primary, promotes its peer.
   BOOST_TEST(render_pgpass(plan) ==
              "198.18.1.11:5432:replication:replicator:replication secret\n"
              "198.18.1.11:5432:postgres:replicator:replication secret\n"
+             "198.18.1.11:5432:postgres:failover:failover secret\n"
              "198.18.1.12:5432:replication:replicator:replication secret\n");
 }
 
@@ -84,10 +86,11 @@ BOOST_AUTO_TEST_CASE(the_master_names_where_it_would_stream_as_a_standby) {
   BOOST_TEST(hba.find("hostssl postgres replicator 198.18.1.13/32") == std::string::npos);
 }
 
-// pgguard-failover logs in from pgpool's VMs only, to database postgres only.
-BOOST_AUTO_TEST_CASE(the_failover_role_logs_in_from_pgpool_only) {
+// pgguard-failover logs in from pgpool's VMs, and the drain of the other PostgreSQL VM promotes
+// this one as it stops; to database postgres only, from nowhere else.
+BOOST_AUTO_TEST_CASE(the_failover_role_logs_in_from_pgpool_and_the_peer_only) {
   const auto hba = render_pg_hba_conf(golden_plan());
-  for (const char* pgpool : {"198.18.1.13", "198.18.1.14", "198.18.1.15"}) {
+  for (const char* pgpool : {"198.18.1.13", "198.18.1.14", "198.18.1.15", "198.18.1.12"}) {
     BOOST_TEST(hba.find(std::string("hostssl postgres failover ") + pgpool +
                         "/32 scram-sha-256\n") != std::string::npos,
                pgpool);
@@ -96,7 +99,7 @@ BOOST_AUTO_TEST_CASE(the_failover_role_logs_in_from_pgpool_only) {
   BOOST_TEST(reject != std::string::npos);
   BOOST_TEST(reject < hba.find("hostssl all all "));
   BOOST_TEST(hba.find("hostssl postgres failover 198.18.1.20") == std::string::npos);
-  BOOST_TEST(hba.find("hostssl postgres failover 198.18.1.12") == std::string::npos);
+  BOOST_TEST(hba.find("hostssl postgres failover 198.18.1.11") == std::string::npos);
 }
 
 // post-start logs in on the node's own address as the replication role, and nowhere else
@@ -119,6 +122,7 @@ BOOST_AUTO_TEST_CASE(the_password_file_escapes_colons_and_backslashes) {
   BOOST_TEST(render_pgpass(plan) ==
              "198.18.1.11:5432:replication:replicator:a\\:b\\\\c\n"
              "198.18.1.11:5432:postgres:replicator:a\\:b\\\\c\n"
+             "198.18.1.11:5432:postgres:failover:failover secret\n"
              "198.18.1.12:5432:replication:replicator:a\\:b\\\\c\n");
 }
 
