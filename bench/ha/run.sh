@@ -43,8 +43,17 @@ local_bosh="$root/local/bin/secure-postgres-local"
 trap '"$local_bosh" delete >/dev/null 2>&1 || true; rm -rf "$SECURE_POSTGRES_LOCAL_STATE"' EXIT
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/run.log" >&2; }
+# fail: the logs of every VM go into the results before the exit trap deletes the deployment,
+# so that a failed run can be read afterwards.
 fail() {
   log "FAIL: $*"
+  local vm
+  for vm in "$SECURE_POSTGRES_LOCAL_STATE"/vms/*/; do
+    [ -d "$vm/vcap/sys/log" ] || continue
+    mkdir -p "$out/logs/$(basename "$vm")"
+    cp -r "$vm/vcap/sys/log/." "$out/logs/$(basename "$vm")/" 2>/dev/null || true
+  done
+  log "the VMs' logs: $out/logs"
   exit 1
 }
 on() { "$local_bosh" exec "$1" -- "${@:2}"; }

@@ -82,11 +82,15 @@ primary_is() { [ "$(primary_of_a)" = "$1" ]; }
 serves_as_primary() { [ "$(sql "$1" "SELECT pg_is_in_recovery()")" = f ]; }
 is_standby() { [ "$(sql "$1" "SELECT pg_is_in_recovery()")" = t ]; }
 
+has_a_single_primary() { [ -n "$(primary_of_a)" ]; }
+
 # writer_stop: stops the writer, then lists in $ha_state/missing every acknowledged write that
 # the primary of the moment (writer_primary) lacks.
 writer_stop() {
   touch "$ha_state/stop"
   wait "$writer_pid" || true
+  # A moment after a promotion the fence or a restart may still be at work on the other node.
+  eventually 30 "A has a single primary after the scenario" has_a_single_primary
   writer_primary="$(primary_of_a)"
   [ -n "$writer_primary" ] || fail "A has no single primary after the scenario"
   sql "$writer_primary" "SELECT n FROM acked" app | sort >"$ha_state/present"
