@@ -246,7 +246,8 @@ std::string render_pgpool_conf(const PoolPlan& plan) {
       << "health_check_password = ''\n"
       << "health_check_database = 'postgres'\n"
       << "health_check_max_retries = " << settings.health_check_max_retries << "\n"
-      << "health_check_retry_delay = " << settings.health_check_retry_delay << "\n"
+      << "health_check_retry_delay = " << settings.health_check_retry_delay
+      << "\n"
       // pgpool's own connections to a backend (its children, the replication check) give up
       // as the health check does: with pgpool's 10 s the replication check, connecting to a
       // lost primary, held the lock pgpool's search for the new primary needs, and writes

@@ -44,8 +44,8 @@ this order, each quoted (pgpool passes empty values):
   attached, a standby:    synchronous_standby_names back to postgresql.conf's on the primary
 Each action goes to stdout (pgpool's log). Every statement is idempotent.
 
-Exit codes: 0 done (or nothing to do), 2 bad arguments, 3 psql or pcp_attach_node failed
-(its output is printed).
+Exit codes: 0 done (or nothing to do), 2 bad arguments, 3 psql failed (its output is
+printed). A pcp_attach_node that fails is printed, and the step goes ahead.
 Reference: docs/high-availability.md
 )";
 
@@ -204,8 +204,8 @@ bool comes_back(Arguments& arguments, const pgpool::NodeEvent& event, bool was_p
 }
 
 // pgpool detached a node that serves again: pcp_attach_node queues its return, which
-// pgpool's main process takes up once this command has returned.
-void attach_again(Arguments& arguments, const pgpool::NodeEvent& event, bool was_primary) {
+// pgpool's main process takes up once this command has returned. Returns whether PCP took it.
+bool attach_again(Arguments& arguments, const pgpool::NodeEvent& event, bool was_primary) {
   const auto result = run_child(
       {{arguments.options["--pcp-attach"], "-h", arguments.options["--pcp-socket"], "-p",
         std::to_string(arguments.pcp_port), "-U", arguments.options["--pcp-user"], "-n",
@@ -214,13 +214,14 @@ void attach_again(Arguments& arguments, const pgpool::NodeEvent& event, bool was
        std::nullopt,
        std::chrono::seconds(30)});
   if (result.exit_code != 0) {
-    throw Error(ExitCode::system, "pcp_attach_node " + std::to_string(event.node) +
-                                      " failed (exit " + std::to_string(result.exit_code) +
-                                      "): " + result.output);
+    std::cout << "pgguard-failover: pcp_attach_node " << event.node << " failed (exit "
+              << result.exit_code << "): " << trim(result.output) << std::endl;
+    return false;
   }
   std::cout << "pgguard-failover: node " << event.node << " (" << event.host << ") serves as "
             << (was_primary ? "the primary" : "a standby")
             << " again: nothing else changes, pgpool attaches it back" << std::endl;
+  return true;
 }
 
 int run(int argc, char** argv) {
@@ -237,8 +238,9 @@ int run(int argc, char** argv) {
     std::cout << "pgguard-failover: node " << event.node << " (" << event.host << "), "
               << (was_primary ? "the primary" : "a standby")
               << ", detached: looking at its VM before anything else" << std::endl;
-    if (comes_back(arguments, event, was_primary)) {
-      attach_again(arguments, event, was_primary);
+    // A node pgpool cannot take back would leave it without that node for good: the step
+    // goes ahead (a second primary is stopped by its fence, its timeline being the older).
+    if (comes_back(arguments, event, was_primary) && attach_again(arguments, event, was_primary)) {
       return 0;
     }
   }
