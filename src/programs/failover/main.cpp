@@ -152,8 +152,14 @@ Look look_at(Arguments& arguments, const std::string& host, int port) {
   if (tcp != net::TcpAnswer::connected) {
     return {pgpool::classify_answer(tcp, -1, ""), {}};
   }
-  const auto result = run_child(failover_psql(arguments, host, port, {"SELECT pg_is_in_recovery()"},
-                                              3, std::chrono::seconds(10)));
+  ChildResult result;
+  try {
+    result = run_child(failover_psql(arguments, host, port, {"SELECT pg_is_in_recovery()"}, 3,
+                                     std::chrono::seconds(10)));
+  } catch (const SystemError& error) {
+    // Logged in, then no answer (a server stopped mid-query): as silent as a lost VM.
+    return {pgpool::NodeAnswer::silent, error.what()};
+  }
   std::string detail;
   if (result.exit_code != 0) {
     const auto lines = split(trim(result.output), "\n");
