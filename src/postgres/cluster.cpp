@@ -109,13 +109,19 @@ void create_standby_signal(int directory_fd, const std::string& directory, const
   }
 }
 
-// A replication connection (TLS verify-full, scram) as the replication role, or a normal one
-// to database postgres when `database` is set (pg_rewind's source).
-std::string peer_conninfo(const NodePlan& plan, const std::string& host, bool database) {
-  return "host=" + host + " port=" + std::to_string(plan.port) + " user=" + plan.replication_role +
+// A replication connection (TLS verify-full, scram, the node's password file) as `user`, or a
+// normal one to database postgres when `database` is set.
+std::string peer_conninfo_as(const NodePlan& plan, const std::string& user, const std::string& host,
+                             bool database) {
+  return "host=" + host + " port=" + std::to_string(plan.port) + " user=" + user +
          (database ? " dbname=postgres" : " dbname=replication replication=true") +
          " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
          " passfile=" + pgpass_path(plan) + " connect_timeout=5";
+}
+
+// As the replication role; with `database`, pg_rewind's source.
+std::string peer_conninfo(const NodePlan& plan, const std::string& host, bool database) {
+  return peer_conninfo_as(plan, plan.replication_role, host, database);
 }
 
 std::vector<std::string> replication_psql(const NodePlan& plan, const std::string& host,
@@ -650,10 +656,7 @@ std::optional<std::string> hand_over(const NodePlan& plan, std::chrono::seconds 
     for (const auto& statement : promotion_statements()) {
       argv.push_back("--command=" + statement);
     }
-    argv.push_back("host=" + plan.upstream_address + " port=" + std::to_string(plan.port) +
-                   " dbname=postgres user=" + plan.failover_role +
-                   " sslmode=verify-full sslrootcert=" + plan.paths.config + "/" + plan.tls_ca +
-                   " passfile=" + pgpass_path(plan) + " connect_timeout=5");
+    argv.push_back(peer_conninfo_as(plan, plan.failover_role, plan.upstream_address, true));
     const auto promoted =
         run_child({launch(server_profile_path(plan), argv, plan), kEnvironment, std::nullopt, 90s});
     promotion = promoted.exit_code == 0 ? "promoted it"
