@@ -103,7 +103,8 @@ class LocalDirector
     stop_jobs(vm) unless created
     write_jobs(vm, jobs)
     jobs.each_key { |job| lifecycle_script(vm, job, 'pre-start') }
-    monit_start(vm, jobs.keys)
+    install_monit_files(vm, jobs.keys)
+    monit_start(vm)
     jobs.each_key { |job| lifecycle_script(vm, job, 'post-start') }
     say format('  %<vm>s (%<ip>s): %<what>s in %<s>.1f s', vm: vm, ip: address,
                                                            what: created ? 'created' : 'updated', s: now - started)
@@ -170,10 +171,10 @@ class LocalDirector
   # pre-start: only monit's start brings the jobs back.
   def recreate(vm)
     started = now
-    jobs = Dir.children(File.join(vms.vcap(vm), 'jobs'))
     vms.reboot(vm)
-    monit_start(vm, jobs)
-    say format('%<vm>s rebooted; monit brought %<n>d jobs back in %<s>.1f s', vm: vm, n: jobs.size, s: now - started)
+    monit_start(vm)
+    say format('%<vm>s rebooted; monit brought %<n>d processes back in %<s>.1f s', vm: vm, n: vcap_services(vm).size,
+                                                                                   s: now - started)
   end
 
   def lose(vm)
@@ -208,7 +209,7 @@ class LocalDirector
   end
 
   def start(vm)
-    monit_start(vm, Dir.children(File.join(vms.vcap(vm), 'jobs')))
+    monit_start(vm)
     say "#{vm}: started"
   end
 
@@ -345,20 +346,27 @@ class LocalDirector
     vms.exists?(vm) && monit(vm, 'status').last.success?
   end
 
-  # The agent's monit: its control file and the jobs' files, each checked against what the
-  # stemcells' monit 5.2.5 parses (this host has a newer monit); then `monit start all` and a
-  # wait until every process runs.
-  def monit_start(vm, jobs)
-    dir = File.join(vms.vcap(vm), 'monit')
-    FileUtils.mkdir_p(File.join(dir, 'job'))
-    FileUtils.rm_f(Dir.glob(File.join(dir, 'job', '*.monitrc')))
-    jobs.each do |job|
+  # The agent's AddJob: each job's monit file, first checked against what the stemcells' monit
+  # 5.2.5 parses (this host has a newer monit), copied to /var/vcap/monit/job/NNNN_JOB.monitrc in
+  # the order of the instance group's jobs. A reboot keeps them: recreate and start reuse them.
+  def install_monit_files(vm, jobs)
+    dir = File.join(vms.vcap(vm), 'monit', 'job')
+    FileUtils.mkdir_p(dir)
+    FileUtils.rm_f(Dir.glob(File.join(dir, '*.monitrc')))
+    jobs.each_with_index do |job, index|
       source = File.join(vms.vcap(vm), 'jobs', job, 'monit')
       output, status = Open3.capture2e('ruby', File.join(@root, 'tests', 'lint', 'monit525.rb'), source)
       raise "#{vm}: #{job}'s monit file would stop the stemcells' monit 5.2.5:\n#{output}" unless status.success?
 
-      FileUtils.cp(source, File.join(dir, 'job', "#{job}.monitrc"))
+      FileUtils.cp(source, File.join(dir, format('%<index>04d_%<job>s.monitrc', index: index, job: job)))
     end
+  end
+
+  # The agent's monit: its control file, monit started (or reloaded), then every service of
+  # group vcap started one at a time, as the agent's job supervisor does, and a wait until
+  # every process runs.
+  def monit_start(vm)
+    dir = File.join(vms.vcap(vm), 'monit')
     File.write(File.join(dir, 'monitrc'), MONITRC, perm: 0o600)
     if monit_running?(vm)
       monit(vm, 'reload')
@@ -373,8 +381,26 @@ class LocalDirector
         sleep 0.1
       end
     end
-    monit(vm, 'start', 'all')
+    vcap_services(vm).each { |service| monit_service(vm, 'start', service) }
     wait_running(vm)
+  end
+
+  # The services of group vcap, in the order monit reads them (the job files sorted by name,
+  # each file from the top): the only ones the agent starts, stops and watches.
+  def vcap_services(vm)
+    Dir.glob(File.join(vms.vcap(vm), 'monit', 'job', '*.monitrc')).sort.flat_map do |path|
+      File.read(path).split(/^(?=\s*check\s)/).filter_map do |stanza|
+        name = stanza[/\A\s*check\s+\S+\s+(\S+)/, 1]
+        name if name && stanza.match?(/^\s*group\s+vcap\s*$/)
+      end
+    end
+  end
+
+  # One action on one service through monit's HTTP interface (the CLI posts it there), as the
+  # agent's StartService, StopService and UnmonitorService do.
+  def monit_service(vm, action, service)
+    output, status = monit(vm, action, service)
+    raise "#{vm}: monit #{action} #{service} failed: #{output.strip}" unless status.success?
   end
 
   def wait_running(vm)
@@ -384,7 +410,8 @@ class LocalDirector
       return if !states.empty? && states.all? { |_, state| state == 'OK' }
       raise "#{vm}: not every process runs within 180 s: #{states.map { |n, s| "#{n}: #{s}" }.join(', ')}" if now > deadline
 
-      monit(vm, 'start', 'all') if states.any? { |_, state| state == 'Not monitored' }
+      unmonitored = states.filter_map { |name, state| name if state == 'Not monitored' }
+      (vcap_services(vm) & unmonitored).each { |service| monit_service(vm, 'start', service) }
       sleep 1
     end
   end
@@ -403,7 +430,8 @@ class LocalDirector
   def stop_jobs(vm)
     return unless monit_running?(vm)
 
-    monit(vm, 'unmonitor', 'all')
+    services = vcap_services(vm)
+    services.each { |service| monit_service(vm, 'unmonitor', service) }
     Dir.children(File.join(vms.vcap(vm), 'jobs')).each do |job|
       next unless File.exist?(File.join(vms.vcap(vm), 'jobs', job, 'bin', 'drain'))
 
@@ -411,7 +439,7 @@ class LocalDirector
       raise "#{vm}: #{job} drain failed (exit #{status.exitstatus}): #{output}" unless status.success?
       raise "#{vm}: #{job} drain printed '#{output.strip}', not an integer" unless output.strip.match?(/\A-?\d+\z/)
     end
-    monit(vm, 'stop', 'all')
+    services.each { |service| monit_service(vm, 'stop', service) }
     deadline = now + 60
     sleep 1 until monit_summary(vm).all? { |_, state| state == 'Not monitored' } || now > deadline
   end

@@ -189,4 +189,29 @@ std::string stop_process(const StopRequest& request) {
                                     " and " + request.escalation_meaning);
 }
 
+namespace {
+
+// Why `program` cannot be run, or nothing when it can.
+std::optional<std::string> program_problem(const std::string& program) {
+  struct stat status {};
+  if (::stat(program.c_str(), &status) != 0) {
+    return "cannot use " + program + ": " + errno_text(errno);
+  }
+  if (!S_ISREG(status.st_mode) || ::faccessat(AT_FDCWD, program.c_str(), X_OK, AT_EACCESS) != 0) {
+    return program + " is not an executable file";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void require_programs(const std::vector<std::string>& programs, const std::string& property) {
+  for (const auto& program : programs) {
+    if (auto problem = program_problem(program)) {
+      problem->insert(0, property + ": ");
+      throw Error(ExitCode::bad_input, *problem);
+    }
+  }
+}
+
 }  // namespace pgguard::node

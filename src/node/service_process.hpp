@@ -18,6 +18,13 @@ std::vector<std::string> launcher_argv(const std::string& launcher, const std::s
                                        const std::vector<std::string>& command,
                                        const std::string& pid_file = {});
 
+// Pre-start's look at the programs that monit's start and the job's helpers will run: each
+// must be an executable regular file (symbolic links followed). Throws Error(bad_input) naming
+// the program and `property`, the job property that points at its directory, so that a wrong
+// directory fails the deploy at pre-start, before anything changes, instead of at monit's
+// start timeout.
+void require_programs(const std::vector<std::string>& programs, const std::string& property);
+
 // Waits, bounded, until the colocated isolation job's table is in force (verified against its
 // config through netlink, in-process). Throws Error(system) naming `service` when the config
 // is missing (the isolation job is not colocated) or the table is still out of sync after

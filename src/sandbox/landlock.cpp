@@ -100,17 +100,26 @@ std::string landlock_fs_access_names(std::uint64_t access) {
   return text;
 }
 
-LandlockPlan plan_landlock(const Profile& profile, int abi) {
+LandlockPlan plan_landlock(const Profile& profile, int abi, UnmetRequirement unmet) {
   LandlockPlan plan;
   plan.abi = abi;
+  // What the kernel cannot enforce: a notice, or the refusal when the profile requires it.
+  const auto cannot_enforce = [&](const std::string& why) {
+    if (!profile.landlock.required) {
+      plan.notices.push_back(why);
+      return;
+    }
+    const std::string message = profile.file + ": landlock.required: " + why;
+    if (unmet == UnmetRequirement::refuse) {
+      throw UnsupportedError(message);
+    }
+    plan.unmet.push_back(message);
+  };
   const auto& section = profile.landlock;
   const bool wants_tcp = !section.bind_tcp.empty() || !section.connect_tcp.empty();
   if (abi < 1) {
     const std::string why = "the kernel has no Landlock: filesystem and TCP rules not enforced";
-    if (section.required) {
-      throw UnsupportedError(profile.file + ": landlock.required: " + why);
-    }
-    plan.notices.push_back(why);
+    cannot_enforce(why);
     return plan;
   }
   plan.filesystem = true;
@@ -119,10 +128,7 @@ LandlockPlan plan_landlock(const Profile& profile, int abi) {
   } else if (wants_tcp) {
     const std::string why = "Landlock ABI " + std::to_string(abi) +
                             " has no TCP rules (ABI 4 needed): bind_tcp/connect_tcp not enforced";
-    if (section.required) {
-      throw UnsupportedError(profile.file + ": landlock.required: " + why);
-    }
-    plan.notices.push_back(why);
+    cannot_enforce(why);
   }
   std::uint64_t scoped = 0;
   for (const auto& scope : section.scope) {
@@ -133,10 +139,7 @@ LandlockPlan plan_landlock(const Profile& profile, int abi) {
   } else if (scoped != 0) {
     const std::string why = "Landlock ABI " + std::to_string(abi) +
                             " has no scopes (ABI 6 needed): landlock.scope not enforced";
-    if (section.required) {
-      throw UnsupportedError(profile.file + ": landlock.required: " + why);
-    }
-    plan.notices.push_back(why);
+    cannot_enforce(why);
   }
   return plan;
 }

@@ -24,11 +24,13 @@ struct LandlockPlan {
   bool tcp = false;                  // TCP bind/connect rules enforced (ABI >= 4)
   std::uint64_t scoped = 0;          // LANDLOCK_SCOPE_* enforced (ABI >= 6)
   std::vector<std::string> notices;  // what the kernel cannot enforce, said once at launch
+  std::vector<std::string> unmet;    // landlock.required not met (only when reported)
 };
 
-// Throws UnsupportedError when the profile requires Landlock (landlock.required = true) and
-// the ABI cannot enforce all of it.
-LandlockPlan plan_landlock(const Profile& profile, int abi);
+// When the profile requires Landlock (landlock.required = true) and the ABI cannot enforce all
+// of it: throws UnsupportedError, or with UnmetRequirement::report lists why in `unmet`.
+LandlockPlan plan_landlock(const Profile& profile, int abi,
+                           UnmetRequirement unmet = UnmetRequirement::refuse);
 
 struct LandlockPath {
   UniqueFd fd;  // O_PATH, opened before the user switch

@@ -69,6 +69,11 @@ struct SelinuxSection {
   bool required = false;
 };
 
+// What a planner does with a `required = true` this host cannot meet: `run` and `check` refuse
+// (UnsupportedError, exit 4); `explain` reports it, so that a production profile can be read
+// on any machine.
+enum class UnmetRequirement { refuse, report };
+
 // A validated profile. Everything that can be checked without touching the kernel's
 // process state has been checked (names, formats, consistency); user and group names are
 // resolved later by identity.hpp, because that needs the host's user database.

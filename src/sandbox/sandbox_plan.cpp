@@ -57,14 +57,15 @@ const char* default_action_text(SeccompDefault action) {
 
 }  // namespace
 
-SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host) {
+SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host,
+                              UnmetRequirement unmet) {
   SandboxPlan plan;
   plan.profile = std::move(profile);
   plan.identity = std::move(identity);
   plan.host = host;
   plan.seccomp = make_seccomp_policy(plan.profile);
-  plan.landlock = plan_landlock(plan.profile, host.landlock_abi);
-  plan.selinux = plan_selinux(plan.profile, host.selinux_enabled, host.selinux_enforcing);
+  plan.landlock = plan_landlock(plan.profile, host.landlock_abi, unmet);
+  plan.selinux = plan_selinux(plan.profile, host.selinux_enabled, host.selinux_enforcing, unmet);
   plan.bounding = capability_mask(plan.profile.bounding);
   plan.ambient = capability_mask(plan.profile.ambient);
 
@@ -162,6 +163,17 @@ std::string explain_plan(const SandboxPlan& plan) {
         << profile.seccomp.staging_where.to_string() << "): the seccomp default action is 'log',\n"
         << "!! so every system call outside the allowlist is ALLOWED and only logged. Not for "
            "production.\n\n";
+  }
+  std::vector<std::string> unmet = plan.landlock.unmet;
+  if (plan.selinux.unmet) {
+    unmet.push_back(*plan.selinux.unmet);
+  }
+  if (!unmet.empty()) {
+    out << "!! run REFUSES this profile on this host (exit 4): what it requires is missing here\n";
+    for (const auto& reason : unmet) {
+      out << "!!   " << reason << "\n";
+    }
+    out << "\n";
   }
 
   out << "identity\n";

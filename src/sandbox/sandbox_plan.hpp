@@ -33,7 +33,10 @@ struct SandboxPlan {
   ProcessStatus expected_status;  // /proc/self/status just before execve
 };
 
-SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host);
+// With UnmetRequirement::report (explain), a `required = true` the host cannot meet is listed
+// in the plan instead of refused.
+SandboxPlan make_sandbox_plan(Profile profile, Identity identity, HostFacts host,
+                              UnmetRequirement unmet = UnmetRequirement::refuse);
 
 // The human-readable explanation, ending with an exposure summary in the manner of
 // `systemd-analyze security`.

@@ -39,19 +39,27 @@ std::optional<bool> selinux_enforcing() {
   return state == '1';
 }
 
-SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing) {
+SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing,
+                         UnmetRequirement unmet) {
   SelinuxPlan plan;
   plan.enabled = enabled;
   const auto& context = profile.selinux.context;
   if (!context) {
     return plan;
   }
+  const auto refuse = [&](const std::string& why) {
+    const std::string message = context->where.to_string() + ": " + context->key + ": " + why;
+    if (unmet == UnmetRequirement::refuse) {
+      throw UnsupportedError(message);
+    }
+    plan.unmet = message;
+  };
   if (enabled) {
     if (!enforcing) {
       if (profile.selinux.required) {
-        throw UnsupportedError(context->where.to_string() + ": " + context->key +
-                               ": SELinux is permissive on this host (the domain would confine "
-                               "nothing), and selinux.required = true");
+        refuse(
+            "SELinux is permissive on this host (the domain would confine nothing), and "
+            "selinux.required = true");
       }
       plan.notice = "SELinux is permissive on this host: domain '" + context->value +
                     "' is entered, but nothing of it is enforced";
@@ -60,8 +68,7 @@ SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing) {
     return plan;
   }
   if (profile.selinux.required) {
-    throw UnsupportedError(context->where.to_string() + ": " + context->key +
-                           ": SELinux is not enabled on this host, and selinux.required = true");
+    refuse("SELinux is not enabled on this host, and selinux.required = true");
   }
   plan.notice =
       "SELinux is not enabled on this host: exec context '" + context->value + "' not applied";

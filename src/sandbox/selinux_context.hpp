@@ -16,12 +16,15 @@ struct SelinuxPlan {
   bool enabled = false;                // SELinux is enabled on this host
   std::optional<std::string> context;  // exec context to set, when enabled and named
   std::optional<std::string> notice;   // said once at launch when the context is skipped
+  std::optional<std::string> unmet;    // selinux.required not met (only when reported)
 };
 
-// Pure; throws UnsupportedError when the profile requires SELinux and the host lacks it, or has
-// it permissive (a domain then confines nothing). Permissive without the requirement: the
-// domain is entered, and the notice says that nothing of it is enforced.
-SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing);
+// Pure. When the profile requires SELinux and the host lacks it, or has it permissive (a domain
+// then confines nothing): throws UnsupportedError, or with UnmetRequirement::report says why in
+// `unmet` and plans as without the requirement. Permissive without the requirement: the domain
+// is entered, and the notice says that nothing of it is enforced.
+SelinuxPlan plan_selinux(const Profile& profile, bool enabled, bool enforcing,
+                         UnmetRequirement unmet = UnmetRequirement::refuse);
 
 // Sets the plan's exec context for the next execve (setexeccon_raw(3)); a no-op without one.
 void apply_selinux(const Profile& profile, const SelinuxPlan& plan);

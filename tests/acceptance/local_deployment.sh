@@ -14,7 +14,9 @@
 # thawed (the fence stops it, it rejoins through pg_rewind), pgpool's main process killed
 # (monit starts it again, its orphans and shared memory cleared), the VIP holder lost, a pgpool
 # cut off from the other two (no split brain), no acknowledged write lost; a second up changes
-# nothing; delete leaves no namespace, monit or PostgreSQL process behind.
+# nothing; a pre-start that fails (a pgpool.bin_dir without pgpool) fails the deploy with the
+# job's own message and touches no later VM, and the next good up updates only the VMs that
+# failed; delete leaves no namespace, monit or PostgreSQL process behind.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -120,6 +122,30 @@ output="$("$local_bosh" up 2>&1)" || fail "the second up failed: $output"
 $output"
 output="$("$local_bosh" psql a -Atc "SELECT v FROM t" 2>&1)"
 [ "$output" = from-a ] || fail "the data is gone after the second up: $output"
+
+log "a failing step ends the deploy with the job's own output and touches no later VM"
+cat >"$SECURE_POSTGRES_LOCAL_STATE.bad-bin.yml" <<'OPS'
+- type: replace
+  path: /instance_groups/name=pgpool/jobs/name=pgpool/properties/pgpool/bin_dir?
+  value: /var/vcap/packages/pgpool2-missing/bin
+OPS
+pgpool_pid_file="$SECURE_POSTGRES_LOCAL_STATE/vms/a-pgpool-1/vcap/sys/run/pgpool/pgpool.pid"
+pgpool_pid="$(cat "$pgpool_pid_file")"
+output="$("$local_bosh" up -o "$SECURE_POSTGRES_LOCAL_STATE.bad-bin.yml" 2>&1)" &&
+  fail "up deployed a pgpool.bin_dir without pgpool: $output"
+rm -f "$SECURE_POSTGRES_LOCAL_STATE.bad-bin.yml"
+grep -q '^secure-postgres-local: [ab]-pgpool-0: pgpool pre-start failed (exit 2):$' <<<"$output" ||
+  fail "the failed deploy does not name the step that failed: $output"
+grep -q 'pgpool.bin_dir: cannot use /var/vcap/packages/pgpool2-missing/bin/pgpool: No such file or directory' <<<"$output" ||
+  fail "the failed deploy does not show the job's own message: $output"
+[ "$(cat "$pgpool_pid_file")" = "$pgpool_pid" ] && kill -0 "$pgpool_pid" ||
+  fail "the failed deploy touched a-pgpool-1, after the VM that failed"
+output="$("$local_bosh" up 2>&1)" || fail "up after the failed deploy: $output"
+[ "$(grep -c ': no changes$' <<<"$output")" = 8 ] && [ "$(grep -c ': updated in ' <<<"$output")" = 2 ] ||
+  fail "up after the failed deploy did not update exactly the two VMs that failed:
+$output"
+output="$("$local_bosh" psql a -Atc "SELECT v FROM t" 2>&1)"
+[ "$output" = from-a ] || fail "A does not answer through its VIP after the failed deploy was mended: $output"
 
 log "delete leaves nothing behind"
 pids="$(for ns in $(ip netns list | awk -v p="$SECURE_POSTGRES_LOCAL_PREFIX-" 'index($1, p) == 1 {print $1}'); do ip netns pids "$ns"; done)"

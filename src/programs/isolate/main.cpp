@@ -51,7 +51,6 @@ Exit codes:
   2  bad input: usage or configuration error (file:line: key:), nothing changed
   3  system error: the kernel refused (its error is printed), previous ruleset kept;
      guard: also when a repair was refused or another guard holds the pid file
-  4  a required kernel feature is missing
   5  out of memory; nothing was changed
   6  apply/remove incomplete: the new table is in force but a sysctl could not be written,
      or the kernel's answers to the batch were lost and reading back could not tell which

@@ -34,8 +34,9 @@ constexpr const char* kUsage =
     "  pgguard-launch compile --profile FILE --output FILE.bpf\n"
     "  pgguard-launch check --profile FILE\n"
     "exit codes: 0 ok, 2 bad input (usage, profile, stale BPF file), 3 the kernel refused a\n"
-    "step or the read-back differed (target not started), 4 a required feature is missing,\n"
-    "5 out of memory (target not started)\n";
+    "step or the read-back differed (target not started), 4 a required feature is missing\n"
+    "(run, compile, check; explain reports it at the top and exits 0), 5 out of memory (target\n"
+    "not started)\n";
 
 struct Options {
   std::string command;
@@ -135,11 +136,12 @@ Options parse_command_line(int argc, char** argv) {
   return options;
 }
 
-SandboxPlan plan_for(const std::string& profile_path) {
+SandboxPlan plan_for(const std::string& profile_path,
+                     UnmetRequirement unmet = UnmetRequirement::refuse) {
   Profile profile = load_profile(profile_path);
   Identity identity = resolve_identity(profile);
   const HostFacts host{landlock_abi(), selinux_enabled(), selinux_enforcing().value_or(false)};
-  return make_sandbox_plan(std::move(profile), std::move(identity), host);
+  return make_sandbox_plan(std::move(profile), std::move(identity), host, unmet);
 }
 
 void warn_missing_paths(const Profile& profile) {
@@ -157,7 +159,10 @@ void warn_missing_paths(const Profile& profile) {
 }
 
 int run_command(const Options& options) {
-  const SandboxPlan plan = plan_for(options.profile);
+  // explain reads a profile on any host; the other commands act here, so they refuse.
+  const SandboxPlan plan =
+      plan_for(options.profile,
+               options.command == "explain" ? UnmetRequirement::report : UnmetRequirement::refuse);
   if (options.command == "check") {
     (void)compile_seccomp(plan.seccomp);
     warn_missing_paths(plan.profile);

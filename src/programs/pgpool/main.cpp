@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
+#include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
 #include "pgpool/pool_files.hpp"
 #include "pgpool/pool_node.hpp"
@@ -103,6 +104,10 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "pre-start") {
+    node::require_programs(
+        {plan.paths.pgpool_bin + "/pgpool", plan.paths.pgpool_bin + "/pcp_attach_node"},
+        "pgpool.bin_dir");
+    node::require_programs({plan.paths.postgres_dir + "/bin/psql"}, "pgpool.postgres_dir");
     auto changes = node::apply_setup_file(arguments.setup_path);
     for (auto& line : pgpool::load_policy(plan)) {
       changes.push_back(std::move(line));

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "common/background.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
 #include "common/job_command_line.hpp"
 #include "common/program_main.hpp"
+#include "node/service_process.hpp"
 #include "node/setup_apply.hpp"
 #include "postgres/cluster.hpp"
 #include "postgres/node_plan.hpp"
@@ -109,6 +111,12 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "pre-start") {
+    std::vector<std::string> programs;
+    for (const char* program :
+         {"postgres", "initdb", "psql", "pg_basebackup", "pg_controldata", "pg_rewind"}) {
+      programs.push_back(plan.paths.postgres_bin + "/" + program);
+    }
+    node::require_programs(programs, "postgres.bin_dir");
     auto changes = node::apply_setup_file(arguments.setup_path);
     for (auto& line : postgres::load_policy(plan)) {
       changes.push_back(std::move(line));

@@ -167,7 +167,8 @@ fi
 
 # SELinux built in but not enabled (this kind of machine; an enforcing host is covered by
 # selinux_enforcing_vm): a profile's context is skipped with one notice and the target runs;
-# with selinux.required = true the launch is refused with exit 4 and nothing starts.
+# with selinux.required = true the launch is refused with exit 4 and nothing starts, while
+# explain reports it.
 if [ "$(stat -f -c %T /sys/fs/selinux 2>/dev/null)" = selinux ]; then
   sb_fail "selinuxfs is mounted here: the SELinux cases below expect it not to be"
 fi
@@ -191,6 +192,23 @@ if [ "$rc" -eq 4 ] && [ ! -e "$MARKERS/selinux-required" ] &&
   sb_pass "SELinux required on a host without SELinux: exit 4, target not started: $out"
 else
   sb_fail "SELinux required on a host without SELinux: exit $rc: $out"
+fi
+# The same production profile can still be read here: explain reports the refusal first and
+# exits 0; check, which says whether it can run here, refuses like run.
+out=$("$SB_LAUNCH" explain --profile "$SB_WORK/selinux-required.conf" 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ] && grep -qF '!! run REFUSES this profile on this host (exit 4)' <<<"$out" &&
+  grep -qF "$SB_WORK/selinux-required.conf" <<<"$out" && grep -q '^identity$' <<<"$out"; then
+  sb_pass "explain of a profile this host cannot run: reported, exit 0"
+else
+  sb_fail "explain of a profile this host cannot run: exit $rc: $out"
+fi
+out=$("$SB_LAUNCH" check --profile "$SB_WORK/selinux-required.conf" 2>&1)
+rc=$?
+if [ "$rc" -eq 4 ] && grep -qF "selinux.required = true" <<<"$out"; then
+  sb_pass "check of a profile this host cannot run: exit 4"
+else
+  sb_fail "check of a profile this host cannot run: exit $rc: $out"
 fi
 
 # A precompiled filter that does not match the profile, or was tampered with.

@@ -9,6 +9,7 @@
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+sb_own_ipc_namespace "$@"
 sb_setup "$1"
 sb_require_postgres
 sb_require_kernel_log

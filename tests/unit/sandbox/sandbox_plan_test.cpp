@@ -169,6 +169,52 @@ BOOST_AUTO_TEST_CASE(selinux_by_host) {
   BOOST_CHECK_NO_THROW(plan_of(required, {7, true, true}));
 }
 
+// explain reads a production profile anywhere: what `run` would refuse is listed first, and
+// the rest of the plan is what this host can do.
+BOOST_AUTO_TEST_CASE(explain_reports_what_run_refuses) {
+  const std::string both_required =
+      postgres_profile.substr(0, postgres_profile.find("[selinux]")) + "required = true\n" +
+      postgres_profile.substr(postgres_profile.find("[selinux]")) + "required = true\n";
+  const HostFacts workstation{1, false, false};
+  BOOST_TEST(error_of(
+                 [&] {
+                   make_sandbox_plan(profile_from(both_required), identity(101, 104, "postgres"),
+                                     workstation);
+                 },
+                 ExitCode::unsupported)
+                 .find("landlock.required") != std::string::npos);
+  const auto plan = make_sandbox_plan(profile_from(both_required), identity(101, 104, "postgres"),
+                                      workstation, UnmetRequirement::report);
+  BOOST_REQUIRE(plan.landlock.unmet.size() == 1U);
+  BOOST_TEST(
+      contains(plan.landlock.unmet[0], "landlock.required: Landlock ABI 1 has no TCP rules"));
+  BOOST_TEST(plan.landlock.filesystem);
+  BOOST_TEST(!plan.landlock.tcp);
+  BOOST_REQUIRE(plan.selinux.unmet);
+  BOOST_TEST(plan.selinux.unmet->starts_with(
+      "test.profile:16: selinux.context: SELinux is not enabled on this host"));
+  BOOST_TEST(!plan.selinux.context);
+  const auto text = explain_plan(plan);
+  const auto refusal = text.find("!! run REFUSES this profile on this host (exit 4)");
+  BOOST_REQUIRE(refusal != std::string::npos);
+  BOOST_TEST(refusal < text.find("identity\n"));
+  BOOST_TEST(contains(text, "!!   test.profile: landlock.required: Landlock ABI 1"));
+  BOOST_TEST(contains(text, "!!   test.profile:16: selinux.context: SELinux is not enabled"));
+  // Permissive is reported the same way; a host that meets both has nothing to report.
+  const auto permissive =
+      make_sandbox_plan(profile_from(both_required), identity(101, 104, "postgres"),
+                        {7, true, false}, UnmetRequirement::report);
+  BOOST_TEST(permissive.landlock.unmet.empty());
+  BOOST_REQUIRE(permissive.selinux.unmet);
+  BOOST_TEST(contains(*permissive.selinux.unmet, "SELinux is permissive"));
+  const auto enforcing =
+      make_sandbox_plan(profile_from(both_required), identity(101, 104, "postgres"),
+                        {7, true, true}, UnmetRequirement::report);
+  BOOST_TEST(enforcing.landlock.unmet.empty());
+  BOOST_TEST(!enforcing.selinux.unmet);
+  BOOST_TEST(!contains(explain_plan(enforcing), "REFUSES"));
+}
+
 BOOST_AUTO_TEST_CASE(explain_names_everything) {
   const auto text = explain_plan(plan_of(postgres_profile));
   BOOST_TEST(contains(text, "user:                 postgres (uid 101)"));

@@ -49,6 +49,15 @@ sb_finish() {
 }
 
 # sb_setup LAUNCHER: check prerequisites, make the work dir.
+# sb_own_ipc_namespace ARGS...: runs the calling script again, once, in an IPC namespace of
+# its own. The System V shared memory of the PostgreSQL and pgpool processes it starts (pgpool's
+# is over 100 MB a node) then goes with the test, even where a process killed with SIGKILL could
+# not remove it: the host's IPC namespace is never touched.
+sb_own_ipc_namespace() {
+  [ -n "${SB_OWN_IPC_NAMESPACE:-}" ] && return 0
+  SB_OWN_IPC_NAMESPACE=1 exec unshare --ipc -- "$0" "$@"
+}
+
 sb_setup() {
   SB_LAUNCH=${1:?usage: $0 PGGUARD_LAUNCH ...}
   require_root
