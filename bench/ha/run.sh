@@ -93,12 +93,16 @@ vip_answer_since() {
   awk -v t0="$1" -v t1="$2" '$1 > t1 { printf "%.1f\n", $1 - t0; exit }' "$ha_state/answers"
 }
 
+# one_vip_holder: a function, so that `eventually` asks again on every try (its arguments are
+# expanded once).
+one_vip_holder() { [ "$(vip_holders_of_a | wc -l)" = 1 ]; }
+
 # back_to_a_synchronous_pair: the lost VM recreated and rejoined, three pgpools, both backends.
 back_to_a_synchronous_pair() {
   "$local_bosh" recreate "$1" >>"$out/run.log" 2>&1 || fail "$1 did not come back"
   eventually 300 "synchronous replication back" synchronous_pair
   eventually 120 "both backends up in pgpool" both_backends_up
-  eventually 60 "exactly one VIP holder" test "$(vip_holders_of_a | wc -l)" = 1
+  eventually 60 "exactly one VIP holder" one_vip_holder
 }
 
 # lose SCENARIO SETTING RUN PICK: one measured loss of the VM that the function PICK names at
@@ -154,7 +158,7 @@ for setting in $settings; do
   mkdir -p "$ha_state" # delete removed the state directory, with it the writer's files
   "$local_bosh" psql a -c "CREATE TABLE acked (n int PRIMARY KEY)" >/dev/null
   eventually 120 "both backends up in pgpool" both_backends_up
-  eventually 60 "exactly one VIP holder" test "$(vip_holders_of_a | wc -l)" = 1
+  eventually 60 "exactly one VIP holder" one_vip_holder
   for run in $(seq "$runs"); do
     for scenario in $scenarios; do
       case "$scenario" in

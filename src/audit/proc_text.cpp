@@ -128,6 +128,25 @@ std::optional<pid_t> parse_pid_file(std::string_view text) {
   return pid;
 }
 
+bool status_shows_exit(std::string_view status) {
+  bool umask = false;
+  while (!status.empty()) {
+    const auto end = status.find('\n');
+    std::string_view line = status.substr(0, end);
+    status = end == std::string_view::npos ? std::string_view() : status.substr(end + 1);
+    if (line.starts_with("State:")) {
+      line.remove_prefix(6);
+      const auto state = line.find_first_not_of(" \t");
+      if (state != std::string_view::npos && (line[state] == 'Z' || line[state] == 'X')) {
+        return true;
+      }
+    } else if (line.starts_with("Umask:")) {
+      umask = true;
+    }
+  }
+  return !umask;
+}
+
 std::string security_context_text(std::string_view text) {
   while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) {
     text.remove_suffix(1);

@@ -35,6 +35,12 @@ std::vector<pid_t> descendants_of(pid_t root, const std::vector<std::pair<pid_t,
 // otherwise (empty, garbage, several lines).
 std::optional<pid_t> parse_pid_file(std::string_view text);
 
+// Whether /proc/PID/status shows a process that is exiting: its State is Z (zombie) or X
+// (dead), or its Umask line is gone (the kernel drops it once the exit has released the
+// process's filesystem context, before the state turns Z). Such a process runs no code any
+// more: there is no sandbox left to compare.
+bool status_shows_exit(std::string_view status);
+
 // /proc/PID/attr/current as the kernel gives it: the context, then a NUL and/or a newline.
 std::string security_context_text(std::string_view text);
 

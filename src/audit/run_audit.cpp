@@ -71,7 +71,9 @@ ProcessObservation observe(const ProcessEntry& entry, bool security_context,
   }
   for (const auto child : descendants_of(*pid, *parents)) {
     auto sample = read_process(child, security_context);
-    if (sample.error.empty() || process_exists(child)) {
+    // Children come and go (a backend per connection, a health check every second): one that
+    // exited between the listing and the reading, or while it was read, is no finding.
+    if (sample.error.empty() ? !status_shows_exit(sample.status) : process_exists(child)) {
       observation.descendants.push_back(std::move(sample));
     }
   }

@@ -17,6 +17,12 @@ bool is_repeatable(const po::option_description& description) {
   return dynamic_cast<const po::typed_value<Repeatable>*>(description.semantic().get()) != nullptr;
 }
 
+// Boost reads an empty value as true: a key written without its value would switch a
+// protection on or off by accident, so a boolean needs its word.
+bool is_boolean(const po::option_description& description) {
+  return dynamic_cast<const po::typed_value<bool>*>(description.semantic().get()) != nullptr;
+}
+
 // One Boost parse per key with all its values: the per-entry pass below costs several string
 // copies and a boost::any update per entry, which dominated 100,000-line files. Returns false
 // on any problem; the per-entry pass then reports it with its line.
@@ -28,6 +34,11 @@ bool validate_whole_keys(const std::vector<Entry>& entries,
   for (const auto& [key, indices] : by_key) {
     const auto* description = schema.find_nothrow(key, false);
     if (description == nullptr) {
+      return false;
+    }
+    if (is_boolean(*description) &&
+        std::any_of(indices.begin(), indices.end(),
+                    [&](std::size_t index) { return entries[index].value.empty(); })) {
       return false;
     }
     keys.emplace_back(&indices, is_repeatable(*description));
@@ -97,6 +108,9 @@ po::variables_map ConfigFile::validate(const po::options_description& schema) co
       po::option option;
       option.string_key = entry.key;
       parsed.options.push_back(std::move(option));
+    }
+    if (entry.value.empty() && is_boolean(*state->second.description)) {
+      throw ConfigError(entry.where, entry.key, "empty value: expected true or false");
     }
     try {
       state->second.description->semantic()->parse(state->second.value, {entry.value}, false);

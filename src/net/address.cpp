@@ -186,6 +186,17 @@ bool Address::is_zero() const {
 bool Address::is_all_ones() const {
   return *this == all_ones(family_);
 }
+bool Address::is_loopback() const {
+  if (family_ == Family::ipv4) {
+    return bytes_[0] == 127;
+  }
+  Address loopback = zero(Family::ipv6);
+  loopback.bytes_[15] = 1;
+  return *this == loopback;
+}
+bool Address::is_multicast() const {
+  return family_ == Family::ipv4 ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
+}
 
 Address Address::next() const {
   Address result = *this;

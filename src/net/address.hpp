@@ -42,6 +42,8 @@ class Address {
 
   bool is_zero() const;
   bool is_all_ones() const;
+  bool is_loopback() const;   // 127.0.0.0/8, ::1
+  bool is_multicast() const;  // 224.0.0.0/4, ff00::/8
   // The next / previous address; undefined at the ends (check is_all_ones / is_zero first).
   Address next() const;
   Address previous() const;

@@ -119,6 +119,28 @@ Address parse_address(const Entry& entry, std::string_view text) {
   }
 }
 
+// A VM's or the VIP's address must be one a VM can hold: the unspecified and broadcast
+// addresses, loopback and multicast name no VM, so a rule for them would admit or cut off
+// nothing the operator meant.
+Address parse_vm_address(const Entry& entry, std::string_view text) {
+  const Address address = parse_address(entry, text);
+  const char* what = nullptr;
+  if (address.is_zero()) {
+    what = "the unspecified address";
+  } else if (address.is_all_ones()) {
+    what = "the broadcast address";
+  } else if (address.is_loopback()) {
+    what = "a loopback address";
+  } else if (address.is_multicast()) {
+    what = "a multicast address";
+  }
+  if (what != nullptr) {
+    throw ConfigError(entry.where, entry.key,
+                      address.to_string() + " is " + what + ", which no VM holds");
+  }
+  return address;
+}
+
 Cidr parse_cidr(const Entry& entry) {
   try {
     return Cidr::parse(entry.value);
@@ -190,6 +212,19 @@ const Entry* single(const ConfigFile& file, const std::string& key) {
   return entries.empty() ? nullptr : entries.front();
 }
 
+// A list of networks that holds a /0 means every address: for the control plane that opens its
+// ports to the world, for the service network it counts every host as another instance.
+void refuse_every_address(const ConfigFile& file, const std::string& key,
+                          const std::vector<Cidr>& cidrs, const std::string& meaning) {
+  const auto entries = file.all(key);
+  for (std::size_t i = 0; i < cidrs.size(); ++i) {
+    if (cidrs[i].prefix() == 0) {
+      throw ConfigError(entries[i]->where, key,
+                        cidrs[i].to_string() + " is every address: " + meaning);
+    }
+  }
+}
+
 void require_present(const ConfigFile& file, const std::string& key, const std::string& why) {
   if (file.all(key).empty()) {
     throw ConfigError(Location{file.file_name(), 0}, key, why);
@@ -201,9 +236,11 @@ void check_log_prefix(const Entry& entry) {
     throw ConfigError(entry.where, entry.key, "log prefix must have 1 to 120 characters");
   }
   for (char c : entry.value) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+    // nft's text would read '"' as the string's end, '\\' as an escape and '$' as a variable:
+    // what apply accepts, show must render as text nft accepts.
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '$') {
       throw ConfigError(entry.where, entry.key,
-                        "log prefix may hold only printable ASCII without '\"' and '\\'");
+                        "log prefix may hold only printable ASCII without '\"', '\\' and '$'");
     }
   }
 }
@@ -309,7 +346,7 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
                         "expected '<role> <address>', found '" + entry->value + "'");
     }
     const Role role = parse_role(*entry, words->first);
-    const Address address = parse_address(*entry, words->second);
+    const Address address = parse_vm_address(*entry, words->second);
     config.members.push_back(Member{role, address});
     instance.emplace_back(address, entry);
   }
@@ -393,7 +430,7 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
 
   std::map<Family, const Entry*> vip_per_family;
   for (const Entry* entry : file.all("vip")) {
-    const Address address = parse_address(*entry, entry->value);
+    const Address address = parse_vm_address(*entry, entry->value);
     check_family(*entry, address);
     if (const auto member = find_member(address)) {
       throw ConfigError(entry->where, "vip",
@@ -510,6 +547,9 @@ IsolationConfig parse_isolation_config(const ConfigFile& file) {
                   "the control-plane list is empty: at least one control.cidr is required, or "
                   "BOSH and monit would be locked out");
   config.control = parse_cidr_list(file, "control.cidr");
+  refuse_every_address(file, "control.cidr", config.control,
+                       "the control plane's ports would be open to every host; name the control "
+                       "networks");
   config.control_tcp_ports = file.all("control.tcp_port").empty()
                                  ? std::vector<std::uint16_t>{22}
                                  : parse_port_list(file, "control.tcp_port");
@@ -519,6 +559,9 @@ IsolationConfig parse_isolation_config(const ConfigFile& file) {
                   "no service-network CIDR: at least one is required to cut off other "
                   "service instances");
   config.service_network = parse_cidr_list(file, "service_network.cidr");
+  refuse_every_address(file, "service_network.cidr", config.service_network,
+                       "every host outside this instance would count as another service "
+                       "instance; name the service subnets");
 
   if (const Entry* entry = single(file, "icmp.echo_rate")) {
     config.echo_rate = parse_rate(*entry);

@@ -114,6 +114,31 @@ RSpec.describe 'isolation job: config/isolation.conf' do
       expect { render(with('isolation.vip', ['198.18.1.0/24'])) }
         .to raise_error(%r{isolation.vip entry '198.18.1.0/24' is not an IP address})
     end
+
+    it 'refuses a VIP no VM can hold' do
+      { '0.0.0.0' => 'the unspecified address', '255.255.255.255' => 'the broadcast address',
+        '127.0.0.1' => 'a loopback address', '239.1.1.1' => 'a multicast address',
+        '::1' => 'a loopback address', 'ff02::1' => 'a multicast address' }.each do |vip, what|
+        expect { render(with('isolation.vip', [vip])) }
+          .to raise_error(/isolation.vip entry '#{Regexp.escape(vip)}' is #{what}, which no VM holds/)
+      end
+    end
+
+    it 'refuses a control plane or service network of every address' do
+      expect { render(with('isolation.control.cidrs', ['0.0.0.0/0'])) }
+        .to raise_error(%r{isolation.control.cidrs entry '0.0.0.0/0' is every address})
+      expect { render(with('isolation.service_network.cidrs', ['198.18.0.0/16', '::/0'])) }
+        .to raise_error(%r{isolation.service_network.cidrs entry '::/0' is every address})
+    end
+
+    it 'refuses a table name or log prefix that nft text cannot carry' do
+      expect { render(with('isolation.table', 'secure-postgres')) }
+        .to raise_error(/isolation.table 'secure-postgres' must be 1-64 characters/)
+      expect { render(with('isolation.log.drop_prefix', 'drop$x ')) }
+        .to raise_error(/isolation.log.drop_prefix must be 1 to 120 printable ASCII characters/)
+      expect { render(with('isolation.log.drop_prefix', 'say "hi"')) }
+        .to raise_error(/isolation.log.drop_prefix must be/)
+    end
   end
 
   it 'is turned into a ruleset by the real pgguard-isolate (show) without complaint' do

@@ -59,6 +59,18 @@ BOOST_AUTO_TEST_CASE(reads_a_pid_file) {
   BOOST_TEST(!parse_pid_file("42\n43\n").has_value());
 }
 
+// A backend that exits while the errand reads it: as the 6.1 kernel shows a zombie, and a
+// process whose exit has released its filesystem context (no Umask line yet State still R).
+BOOST_AUTO_TEST_CASE(sees_a_process_that_is_exiting) {
+  const std::string running =
+      "Name:\tpostgres\nUmask:\t0077\nState:\tS (sleeping)\nTgid:\t11595\nPid:\t11595\n";
+  BOOST_TEST(!status_shows_exit(running));
+  BOOST_TEST(status_shows_exit("Name:\tpostgres\nState:\tZ (zombie)\nTgid:\t11595\n"));
+  BOOST_TEST(status_shows_exit("Name:\tpostgres\nUmask:\t0077\nState:\tX (dead)\n"));
+  BOOST_TEST(status_shows_exit("Name:\tpostgres\nState:\tR (running)\nTgid:\t11595\n"));
+  BOOST_TEST(!status_shows_exit("Name:\tpostgres\nUmask:\t0077\nState:\tD (disk sleep)"));
+}
+
 BOOST_AUTO_TEST_CASE(strips_the_nul_and_newline_of_a_security_context) {
   BOOST_TEST(security_context_text(std::string("system_u:system_r:secpg_postgres_t:s0\0\n", 39)) ==
              "system_u:system_r:secpg_postgres_t:s0");

@@ -20,7 +20,8 @@ po::options_description schema() {
   description.add_options()("name", po::value<std::string>()->required(), "a required scalar")(
       "port", po::value<int>()->default_value(5432), "a typed scalar with default")(
       "member", po::value<std::vector<std::string>>()->composing(), "repeatable")(
-      "icmp.echo_rate", po::value<std::string>(), "a key inside a section");
+      "icmp.echo_rate", po::value<std::string>(), "a key inside a section")(
+      "strict", po::value<bool>(), "a boolean");
   return description;
 }
 
@@ -88,6 +89,17 @@ BOOST_AUTO_TEST_CASE(malformed_value_is_named_with_its_line) {
   const auto file = ConfigFile::parse("name = x\nport = 54x32\n", "t.conf");
   BOOST_TEST(config_error_of([&] { file.validate(schema()); }) ==
              "t.conf:2: port: invalid value '54x32'");
+}
+
+// Boost alone would read "strict =" as true.
+BOOST_AUTO_TEST_CASE(an_empty_boolean_is_refused) {
+  const auto file = ConfigFile::parse("name = x\nstrict =\n", "t.conf");
+  BOOST_TEST(config_error_of([&] { file.validate(schema()); }) ==
+             "t.conf:2: strict: empty value: expected true or false");
+  const auto variables = ConfigFile::parse("name = x\nstrict = no\n", "t.conf").validate(schema());
+  BOOST_TEST(!variables["strict"].as<bool>());
+  // Only booleans: an empty string is a value.
+  BOOST_CHECK_NO_THROW(ConfigFile::parse("name =\n", "t.conf").validate(schema()));
 }
 
 BOOST_AUTO_TEST_CASE(repeated_scalar_names_both_lines) {

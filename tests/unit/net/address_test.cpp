@@ -16,6 +16,17 @@ BOOST_AUTO_TEST_CASE(parses_and_prints_ipv4) {
   BOOST_TEST(address.to_string() == "198.18.0.1");
   BOOST_TEST(Address::parse("0.0.0.0").is_zero());
   BOOST_TEST(Address::parse("255.255.255.255").is_all_ones());
+  BOOST_TEST(Address::parse("127.0.0.1").is_loopback());
+  BOOST_TEST(Address::parse("127.255.0.9").is_loopback());
+  BOOST_TEST(!Address::parse("128.0.0.1").is_loopback());
+  BOOST_TEST(Address::parse("224.0.0.1").is_multicast());
+  BOOST_TEST(Address::parse("239.255.255.255").is_multicast());
+  BOOST_TEST(!Address::parse("223.255.255.255").is_multicast());
+  BOOST_TEST(!Address::parse("240.0.0.1").is_multicast());
+  BOOST_TEST(Address::parse("::1").is_loopback());
+  BOOST_TEST(!Address::parse("::2").is_loopback());
+  BOOST_TEST(Address::parse("ff02::1").is_multicast());
+  BOOST_TEST(!Address::parse("fe80::1").is_multicast());
 }
 
 BOOST_AUTO_TEST_CASE(rejects_lenient_ipv4_forms) {

@@ -239,6 +239,30 @@ BOOST_AUTO_TEST_CASE(bad_rates_bursts_prefixes_booleans_table) {
                "t.conf:8: table: ", "table name 'secure-postgres'");
 }
 
+// Issue 18, item 18: what no deployment means is refused, and what apply accepts, show renders
+// as text nft accepts.
+BOOST_AUTO_TEST_CASE(addresses_and_networks_no_deployment_means) {
+  const auto with_member = [](const std::string& address) {
+    return kHead + "member = pgpool " + address + "\n" + kTail;
+  };
+  expect_error(with_member("0.0.0.0"),
+               "t.conf:8: member: ", "0.0.0.0 is the unspecified address, which no VM holds");
+  expect_error(with_member("255.255.255.255"), "t.conf:8: member: ", "the broadcast address");
+  expect_error(with_member("127.0.0.1"), "t.conf:8: member: ", "a loopback address");
+  expect_error(with_member("224.0.0.18"), "t.conf:8: member: ", "a multicast address");
+  const std::string vip_multicast =
+      kHead.substr(0, kHead.find("vip = ")) + "vip = 239.1.1.1\n" + kTail;
+  expect_error(vip_multicast, "t.conf:7: vip: ", "239.1.1.1 is a multicast address");
+  expect_error(kHead + kTail + "[control]\ncidr = 0.0.0.0/0\n",
+               "t.conf:15: control.cidr: ", "0.0.0.0/0 is every address");
+  expect_error(kHead + kTail + "[service_network]\ncidr = 0.0.0.0/0\n",
+               "t.conf:15: service_network.cidr: ", "0.0.0.0/0 is every address");
+  expect_error(kHead + kTail + "[log]\ndrop_prefix = drop$x\n",
+               "t.conf:15: log.drop_prefix: ", "without '\"', '\\' and '$'");
+  expect_error(kHead + kTail + "[sysctl]\nlog_martians =\n",
+               "t.conf:15: sysctl.log_martians: ", "empty value: expected true or false");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_line) {
   expect_error(kHead + "member pgpool 198.18.1.16\n" + kTail,
                "t.conf:8: ", "expected 'key = value'");

@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(hash_sets_declare_a_power_of_two_size_interval_sets_none) {
   for (int i = 0; i < 40; ++i) {
     text += "member = standby 198.19.0." + std::to_string(i + 1) + "\n";
   }
-  text += "[control]\ncidr = 0.0.0.0/0\n[service_network]\ncidr = 198.18.0.0/16\n";
+  text += "[control]\ncidr = 10.0.0.0/8\n[service_network]\ncidr = 198.18.0.0/16\n";
   const auto plan = plan_ruleset(pgguard::net::test::parse_config(text));
   BOOST_TEST(plan.find_set("members4")->capacity == 64u);  // 41 members
   BOOST_TEST(plan.find_set("self6")->capacity == 16u);     // empty, still declared
@@ -250,10 +250,10 @@ BOOST_AUTO_TEST_CASE(overlapping_cidrs_are_merged_in_interval_sets) {
   const auto config = pgguard::net::test::parse_config(
       "self = 198.18.1.13\nmember = pgpool 198.18.1.13\n"
       "[clients]\ncidr = 198.18.64.0/25\ncidr = 198.18.64.128/25\ncidr = 198.18.64.7\n"
-      "[control]\ncidr = 0.0.0.0/0\n[service_network]\ncidr = 198.18.0.0/16\n");
+      "[control]\ncidr = 10.0.0.0/8\n[service_network]\ncidr = 198.18.0.0/16\n");
   const auto plan = plan_ruleset(config);
   BOOST_TEST(set_elements(plan, "clients4") == std::vector<std::string>{"198.18.64.0/24"});
-  BOOST_TEST(set_elements(plan, "control4") == std::vector<std::string>{"0.0.0.0/0"});
+  BOOST_TEST(set_elements(plan, "control4") == std::vector<std::string>{"10.0.0.0/8"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
