@@ -109,7 +109,8 @@ std::vector<std::string> child_problems(const SandboxPlan& plan, const ProcessSa
 
 bool has_landlock_rules(const sandbox::Profile& profile) {
   const auto& section = profile.landlock;
-  return !section.read.empty() || !section.write.empty() || !section.bind_tcp.empty() ||
+  return !section.read.empty() || !section.execute.empty() || !section.write.empty() ||
+         !section.write_execute.empty() || !section.bind_tcp.empty() ||
          !section.connect_tcp.empty() || !section.scope.empty();
 }
 
@@ -126,7 +127,12 @@ Row landlock_row(const std::string& subject, const SandboxPlan& plan, const Audi
                  bool launched) {
   const auto& section = plan.profile.landlock;
   std::string expected = std::to_string(section.read.size()) + " read, " +
+                         std::to_string(section.execute.size()) + " execute, " +
                          std::to_string(section.write.size()) + " write paths";
+  if (!section.write_execute.empty()) {
+    expected += ", " + std::to_string(section.write_execute.size()) +
+                " write+EXECUTE (W^X waived by the profile)";
+  }
   if (!section.bind_tcp.empty()) {
     expected += "; tcp bind " + ports_text(section.bind_tcp);
   }
@@ -168,12 +174,18 @@ Row landlock_row(const std::string& subject, const SandboxPlan& plan, const Audi
   const std::string how =
       "; /proc shows no Landlock domain: pgguard-launch restricts itself before loading the "
       "seccomp filter and execs only when both succeeded (Seccomp 2, NoNewPrivs 1 above)";
+  // Scopes are best effort (the accounts separate where the kernel has none): said, never failed.
+  const std::string scopes =
+      landlock.scope_notices.empty()
+          ? std::string()
+          : "; scope not enforced here (ABI < 6): only the accounts separate signals and "
+            "abstract sockets";
   if (landlock.notices.empty()) {
-    row.found = kernel + how;
+    row.found = kernel + scopes + how;
     row.ok = true;
     return row;
   }
-  row.found = kernel + "; NOT ENFORCED here: " + join(landlock.notices, "; ") + how;
+  row.found = kernel + "; NOT ENFORCED here: " + join(landlock.notices, "; ") + scopes + how;
   row.ok = !required;
   return row;
 }

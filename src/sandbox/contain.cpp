@@ -224,8 +224,10 @@ namespace {
   }
 
   // 9. Landlock, best effort by ABI (what is not enforced was said by the plan).
-  for (const auto& text : plan.landlock.notices) {
-    notice("landlock: " + text);
+  for (const auto* texts : {&plan.landlock.notices, &plan.landlock.scope_notices}) {
+    for (const auto& text : *texts) {
+      notice("landlock: " + text);
+    }
   }
   apply_landlock(profile, plan.landlock, landlock_paths);
 

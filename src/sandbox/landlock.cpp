@@ -1,9 +1,11 @@
 #include "sandbox/landlock.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
@@ -16,14 +18,12 @@ constexpr std::uint64_t kFsExecute = 1ULL << 0;
 constexpr std::uint64_t kFsWriteFile = 1ULL << 1;
 constexpr std::uint64_t kFsReadFile = 1ULL << 2;
 constexpr std::uint64_t kFsReadDir = 1ULL << 3;
-constexpr std::uint64_t kFsAbi1 = (1ULL << 13) - 1;            // EXECUTE .. MAKE_SYM
-constexpr std::uint64_t kFsRefer = 1ULL << 13;                 // ABI 2
-constexpr std::uint64_t kFsTruncate = 1ULL << 14;              // ABI 3
-constexpr std::uint64_t kFsIoctlDev = 1ULL << 15;              // ABI 5
-constexpr std::uint64_t kNetBindTcp = 1ULL << 0;               // ABI 4
-constexpr std::uint64_t kNetConnectTcp = 1ULL << 1;            // ABI 4
-constexpr std::uint64_t kScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
-constexpr std::uint64_t kScopeSignal = 1ULL << 1;              // ABI 6
+constexpr std::uint64_t kFsAbi1 = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
+constexpr std::uint64_t kFsRefer = 1ULL << 13;       // ABI 2
+constexpr std::uint64_t kFsTruncate = 1ULL << 14;    // ABI 3
+constexpr std::uint64_t kFsIoctlDev = 1ULL << 15;    // ABI 5
+constexpr std::uint64_t kNetBindTcp = 1ULL << 0;     // ABI 4
+constexpr std::uint64_t kNetConnectTcp = 1ULL << 1;  // ABI 4
 constexpr int kRulePathBeneath = 1;
 constexpr int kRuleNetPort = 2;  // ABI 4
 constexpr unsigned kCreateRulesetVersion = 1U << 0;
@@ -57,6 +57,38 @@ long create_ruleset(const RulesetAttr* attr, std::size_t size, unsigned flags) {
                                     errno_text(error));
 }
 
+InodeId inode_of(int fd, const Sourced<std::string>& source) {
+  struct stat status {};
+  if (::fstat(fd, &status) != 0) {
+    fail_at(source, "fstat '" + source.value + "'", errno);
+  }
+  return InodeId{status.st_dev, status.st_ino};
+}
+
+// The inodes from the path up to the root, walked with ".." as Landlock walks them (across
+// mount points to the mount's parent). A file's own inode comes first, then its directory's.
+std::vector<InodeId> ancestry_of(int fd, const Sourced<std::string>& source) {
+  std::vector<InodeId> chain{inode_of(fd, source)};
+  UniqueFd current(::openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!current && errno == ENOTDIR) {
+    // A file: its directory is found again by name (profile paths are normalized).
+    const auto slash = source.value.rfind('/');
+    const std::string parent = slash == 0 ? "/" : source.value.substr(0, slash);
+    current.reset(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+  // Deeper than any real tree: a loop would otherwise never end.
+  constexpr std::size_t kMaxDepth = 4096;
+  while (current && chain.size() < kMaxDepth) {
+    const InodeId id = inode_of(current.get(), source);
+    if (id == chain.back()) {
+      return chain;  // ".." of the root is the root
+    }
+    chain.push_back(id);
+    current.reset(::openat(current.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+  fail_at(source, "walk up from '" + source.value + "'", current ? ELOOP : errno);
+}
+
 }  // namespace
 
 int landlock_abi() {
@@ -79,11 +111,48 @@ std::uint64_t landlock_handled_fs(int abi) {
 }
 
 std::uint64_t landlock_read_access(int abi) {
+  return abi >= 1 ? (kFsReadFile | kFsReadDir) : 0;
+}
+
+std::uint64_t landlock_execute_access(int abi) {
   return abi >= 1 ? (kFsExecute | kFsReadFile | kFsReadDir) : 0;
 }
 
 std::uint64_t landlock_write_access(int abi) {
+  return landlock_handled_fs(abi) & ~kFsExecute;
+}
+
+std::uint64_t landlock_write_execute_access(int abi) {
   return landlock_handled_fs(abi);
+}
+
+std::optional<std::string> write_execute_overlap(const std::vector<PathAncestry>& paths) {
+  const auto contains = [](const std::vector<InodeId>& chain, const InodeId& id) {
+    return std::find(chain.begin(), chain.end(), id) != chain.end();
+  };
+  for (const auto& executable : paths) {
+    if (executable.kind != LandlockPathKind::execute) {
+      continue;
+    }
+    for (const auto& writable : paths) {
+      if (writable.kind != LandlockPathKind::write || executable.chain.empty() ||
+          writable.chain.empty()) {
+        continue;
+      }
+      // Landlock grants a file the rights of every rule on its way up to the root: a file gets
+      // both when one rule's inode lies on the other's way up.
+      if (contains(executable.chain, writable.chain.front()) ||
+          contains(writable.chain, executable.chain.front())) {
+        const auto& e = *executable.source;
+        const auto& w = *writable.source;
+        return e.where.to_string() + ": " + e.key + ": '" + e.value + "' and " +
+               w.where.to_string() + ": " + w.key + ": '" + w.value +
+               "' reach the same files on this host (through a link or a bind mount): a file "
+               "written there could be run; say write_execute to allow both";
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::string landlock_fs_access_names(std::uint64_t access) {
@@ -132,14 +201,16 @@ LandlockPlan plan_landlock(const Profile& profile, int abi, UnmetRequirement unm
   }
   std::uint64_t scoped = 0;
   for (const auto& scope : section.scope) {
-    scoped |= scope.value == "signal" ? kScopeSignal : kScopeAbstractUnixSocket;
+    scoped |= scope.value == "signal" ? kLandlockScopeSignal : kLandlockScopeAbstractUnixSocket;
   }
   if (scoped != 0 && abi >= 6) {
     plan.scoped = scoped;
   } else if (scoped != 0) {
-    const std::string why = "Landlock ABI " + std::to_string(abi) +
-                            " has no scopes (ABI 6 needed): landlock.scope not enforced";
-    cannot_enforce(why);
+    // Scopes are where the kernel has them, never a refusal: the service accounts are the
+    // separation they add to (explain says which of the two holds).
+    plan.scope_notices.push_back("Landlock ABI " + std::to_string(abi) +
+                                 " has no scopes (ABI 6 needed): landlock.scope not enforced; "
+                                 "only the account separates signals and abstract sockets");
   }
   return plan;
 }
@@ -149,7 +220,8 @@ std::vector<LandlockPath> open_landlock_paths(const Profile& profile, const Land
   if (!plan.filesystem) {
     return paths;
   }
-  const auto open_all = [&](const std::vector<Sourced<std::string>>& sources,
+  std::vector<PathAncestry> ancestries;
+  const auto open_all = [&](const std::vector<Sourced<std::string>>& sources, LandlockPathKind kind,
                             std::uint64_t access) {
     for (const auto& source : sources) {
       // Most paths are directories: one open tells which, where open + fstat took two calls.
@@ -164,11 +236,23 @@ std::vector<LandlockPath> open_landlock_paths(const Profile& profile, const Land
       if (!fd) {
         fail_at(source, "open '" + source.value + "'", errno);
       }
+      if (kind == LandlockPathKind::execute || kind == LandlockPathKind::write) {
+        ancestries.push_back({kind, ancestry_of(fd.get(), source), &source});
+      }
       paths.push_back(LandlockPath{std::move(fd), allowed, &source});
     }
   };
-  open_all(profile.landlock.read, landlock_read_access(plan.abi));
-  open_all(profile.landlock.write, landlock_write_access(plan.abi));
+  const auto& section = profile.landlock;
+  open_all(section.read, LandlockPathKind::read, landlock_read_access(plan.abi));
+  open_all(section.execute, LandlockPathKind::execute, landlock_execute_access(plan.abi));
+  open_all(section.write, LandlockPathKind::write, landlock_write_access(plan.abi));
+  open_all(section.write_execute, LandlockPathKind::write_execute,
+           landlock_write_execute_access(plan.abi));
+  // The profile's text was checked for this (profile.cpp); a link or a bind mount on this
+  // host can still join an executable and a writable tree.
+  if (auto overlap = write_execute_overlap(ancestries)) {
+    throw Error(ExitCode::bad_input, *overlap);
+  }
   return paths;
 }
 

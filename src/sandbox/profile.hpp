@@ -55,9 +55,13 @@ struct SeccompSection {
   Location staging_where;
 };
 
+// Rights beneath each path (docs/sandbox.md, "Landlock"): no list but write_execute both
+// writes and executes, so that nothing the process can write can it run (W^X).
 struct LandlockSection {
-  std::vector<Sourced<std::string>> read;   // read + execute beneath
-  std::vector<Sourced<std::string>> write;  // read + write beneath
+  std::vector<Sourced<std::string>> read;           // read files, list directories
+  std::vector<Sourced<std::string>> execute;        // read + execute: programs and libraries
+  std::vector<Sourced<std::string>> write;          // every handled right except execute
+  std::vector<Sourced<std::string>> write_execute;  // write and execute, only when said so
   std::vector<Sourced<std::uint16_t>> bind_tcp;
   std::vector<Sourced<std::uint16_t>> connect_tcp;
   std::vector<Sourced<std::string>> scope;  // "abstract_unix_socket", "signal" (ABI >= 6)

@@ -129,8 +129,11 @@ std::vector<ExposureItem> exposure_items(const SandboxPlan& plan) {
       "File descriptors and processes are bounded");
   add(plan.landlock.filesystem, 1.5,
       "Landlock filesystem (ABI " + std::to_string(plan.landlock.abi) + ")",
-      plan.landlock.filesystem ? "Writes only beneath the profile's write paths"
-                               : "Filesystem access is not restricted beyond DAC");
+      plan.landlock.filesystem
+          ? (profile.landlock.write_execute.empty()
+                 ? "Writes only beneath the write paths, none of them executable"
+                 : "Writes only beneath the write paths; some are also executable")
+          : "Filesystem access is not restricted beyond DAC");
   add(plan.landlock.tcp, 0.7, "Landlock TCP bind/connect",
       plan.landlock.tcp ? "TCP bind and connect only to the profile's ports"
                         : "TCP bind and connect are not restricted");
@@ -267,28 +270,50 @@ std::string explain_plan(const SandboxPlan& plan) {
     out << "  not enforced\n";
   } else {
     out << "  handled:  " << landlock_fs_access_names(landlock_handled_fs(landlock.abi)) << "\n";
-    for (const auto& path : profile.landlock.read) {
-      out << "  read     " << path.value << "\n";
-    }
-    for (const auto& path : profile.landlock.write) {
-      out << "  write    " << path.value << "\n";
-    }
+    const auto list = [&](const char* label, const std::vector<Sourced<std::string>>& paths) {
+      for (const auto& path : paths) {
+        out << "  " << label << path.value << "\n";
+      }
+    };
+    list("read     ", profile.landlock.read);
+    list("execute  ", profile.landlock.execute);
+    list("write    ", profile.landlock.write);
+    list("write+EXECUTE (W^X waived) ", profile.landlock.write_execute);
+    out << "  (read: read files, list directories; execute: read + execute; write: every "
+           "handled right but execute)\n";
     out << "  (every other path: none of the handled rights)\n";
   }
   out << "  bind_tcp:    " << ports(profile.landlock.bind_tcp)
       << (landlock.tcp ? "" : " (not enforced)") << "\n";
   out << "  connect_tcp: " << ports(profile.landlock.connect_tcp)
       << (landlock.tcp ? "" : " (not enforced)") << "\n";
-  std::string scopes;
-  if ((landlock.scoped & 1) != 0) {
-    scopes += "abstract_unix_socket ";
-  }
-  if ((landlock.scoped & 2) != 0) {
-    scopes += "signal";
-  }
-  out << "  scope:       " << (scopes.empty() ? std::string("(none)") : scopes) << "\n";
-  for (const auto& notice : landlock.notices) {
-    out << "  notice: " << notice << "\n";
+  const bool wants_signal_scope =
+      std::any_of(profile.landlock.scope.begin(), profile.landlock.scope.end(),
+                  [](const auto& scope) { return scope.value == "signal"; });
+  const bool wants_socket_scope = profile.landlock.scope.size() > (wants_signal_scope ? 1U : 0U);
+  // Which of the two keeps this process from other services: the Landlock scope, or only the
+  // account the jobs give each service.
+  const auto unscoped = [&](bool asked, const std::string& scope) {
+    return asked ? " (its " + scope + " scope needs Landlock ABI 6)"
+                 : " (the profile has no " + scope + " scope)";
+  };
+  out << "  signals:     "
+      << ((landlock.scoped & kLandlockScopeSignal) != 0
+              ? std::string("only to processes of this sandbox (Landlock scope)")
+              : "to any process of uid " + std::to_string(plan.identity.uid) + " (" +
+                    plan.identity.user + "): only its account separates it from other services" +
+                    unscoped(wants_signal_scope, "signal"))
+      << "\n";
+  out << "  abstract unix sockets: "
+      << ((landlock.scoped & kLandlockScopeAbstractUnixSocket) != 0
+              ? std::string("only those of this sandbox (Landlock scope)")
+              : "any on the host (no file permission applies to them)" +
+                    unscoped(wants_socket_scope, "abstract_unix_socket"))
+      << "\n";
+  for (const auto* notices : {&landlock.notices, &landlock.scope_notices}) {
+    for (const auto& notice : *notices) {
+      out << "  notice: " << notice << "\n";
+    }
   }
   out << "\n";
 

@@ -63,7 +63,8 @@ labelled /var/vcap/data/packages/pgguard/89ab/bin/pgguard-launch var_t
 labelled /var/vcap/store/other-job/secret var_t
 
 echo "== invariants are enforced at link time"
-# One variant per kind of invariant (capability, package write, other job data, foreign port);
+# One variant per kind of invariant (capability, package write, other job data, foreign port,
+# W^X);
 # each link of Debian's whole policy takes a while, so not one per neverallow.
 installed_sha="$(installed_module_sha "$store" "$work/extract")"
 variant=0
@@ -71,6 +72,7 @@ for rule in \
   "allow secpg_postgres_t self:capability dac_override;" \
   "allow secpg_postgres_t secpg_postgres_pkg_t:file write;" \
   "allow secpg_postgres_t secpg_pgpool_data_t:file read;" \
+  "allow secpg_pgpool_t secpg_pgpool_tmpfs_t:file execute;" \
   "gen_require(\` type http_port_t; ') allow secpg_postgres_t http_port_t:tcp_socket name_bind;"; do
   variant=$((variant + 1))
   if ! build_variant "$work/broken$variant" "$rule"; then

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -29,10 +30,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  pgguard-launch run --profile FILE [--pidfile FILE] [--seccomp-bpf FILE] -- CMD [ARGS...]\n"
-    "  pgguard-launch explain --profile FILE\n"
+    "  pgguard-launch run --profile FILE [--pidfile FILE] [--seccomp-bpf FILE] [--landlock-abi N]\n"
+    "                     -- CMD [ARGS...]\n"
+    "  pgguard-launch explain --profile FILE [--landlock-abi N]\n"
     "  pgguard-launch compile --profile FILE --output FILE.bpf\n"
-    "  pgguard-launch check --profile FILE\n"
+    "  pgguard-launch check --profile FILE [--landlock-abi N]\n"
+    "--landlock-abi N: enforce only what Landlock ABI N (0 to this kernel's) can, to try here\n"
+    "what an older kernel enforces (stemcells: Jammy 1, Noble 4); never set by the jobs\n"
     "exit codes: 0 ok, 2 bad input (usage, profile, stale BPF file), 3 the kernel refused a\n"
     "step or the read-back differed (target not started), 4 a required feature is missing\n"
     "(run, compile, check; explain reports it at the top and exits 0), 5 out of memory (target\n"
@@ -44,8 +48,24 @@ struct Options {
   std::optional<std::string> pidfile;
   std::optional<std::string> seccomp_bpf;
   std::optional<std::string> output;
+  std::optional<int> landlock_abi;  // lowered by --landlock-abi
   std::vector<std::string> target;
 };
+
+int parse_landlock_abi(const std::string& text) {
+  const int kernel = landlock_abi();
+  int value = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0) {
+    throw Error(ExitCode::bad_input, "--landlock-abi: '" + text + "' is not an ABI number");
+  }
+  if (value > kernel) {
+    throw Error(ExitCode::bad_input, "--landlock-abi " + text + ": this kernel's Landlock ABI is " +
+                                         std::to_string(kernel) +
+                                         "; only an older ABI can be tried here");
+  }
+  return value;
+}
 
 Options parse_command_line(int argc, char** argv) {
   if (argc < 2) {
@@ -69,17 +89,19 @@ Options parse_command_line(int argc, char** argv) {
   }
   const bool has_separator = index < argc;
   std::optional<std::string> profile;
+  std::optional<std::string> landlock_abi;
   for (++index; index < argc; ++index) {
     options.target.emplace_back(argv[index]);
   }
 
-  // Four options, parsed by hand: Boost.Program_options' command-line parser brings in iostream
+  // Five options, parsed by hand: Boost.Program_options' command-line parser brings in iostream
   // and locale initialisation that cost ~0.2 ms of every process start (docs/sandbox.md).
   const std::vector<std::pair<std::string_view, std::optional<std::string>*>> known{
       {"profile", &profile},
       {"pidfile", &options.pidfile},
       {"seccomp-bpf", &options.seccomp_bpf},
-      {"output", &options.output}};
+      {"output", &options.output},
+      {"landlock-abi", &landlock_abi}};
   for (std::size_t i = 0; i < ours.size(); ++i) {
     const std::string& word = ours[i];
     if (word.rfind("--", 0) != 0 || word.size() == 2) {
@@ -124,6 +146,12 @@ Options parse_command_line(int argc, char** argv) {
   only_for(options.pidfile, "pidfile", "run");
   only_for(options.seccomp_bpf, "seccomp-bpf", "run");
   only_for(options.output, "output", "compile");
+  if (landlock_abi) {
+    if (options.command == "compile") {
+      throw Error(ExitCode::bad_input, "--landlock-abi is not valid with 'compile'");
+    }
+    options.landlock_abi = parse_landlock_abi(*landlock_abi);
+  }
   if (options.command == "run" && (!has_separator || options.target.empty())) {
     throw Error(ExitCode::bad_input, "run needs '-- CMD [ARGS...]'\n" + std::string(kUsage));
   }
@@ -136,16 +164,28 @@ Options parse_command_line(int argc, char** argv) {
   return options;
 }
 
-SandboxPlan plan_for(const std::string& profile_path,
-                     UnmetRequirement unmet = UnmetRequirement::refuse) {
-  Profile profile = load_profile(profile_path);
+SandboxPlan plan_for(const Options& options, UnmetRequirement unmet) {
+  Profile profile = load_profile(options.profile);
   Identity identity = resolve_identity(profile);
-  const HostFacts host{landlock_abi(), selinux_enabled(), selinux_enforcing().value_or(false)};
-  return make_sandbox_plan(std::move(profile), std::move(identity), host, unmet);
+  const int kernel_abi = landlock_abi();
+  const HostFacts host{options.landlock_abi.value_or(kernel_abi), selinux_enabled(),
+                       selinux_enforcing().value_or(false)};
+  SandboxPlan plan = make_sandbox_plan(std::move(profile), std::move(identity), host, unmet);
+  if (options.landlock_abi) {
+    // Said first, at launch and in explain: a lowered ABI enforces less than this kernel could.
+    plan.landlock.notices.insert(
+        plan.landlock.notices.begin(),
+        "--landlock-abi " + std::to_string(*options.landlock_abi) + ": only Landlock ABI " +
+            std::to_string(*options.landlock_abi) + "'s rights are handled (this kernel has ABI " +
+            std::to_string(kernel_abi) + ")");
+  }
+  return plan;
 }
 
 void warn_missing_paths(const Profile& profile) {
-  for (const auto* paths : {&profile.landlock.read, &profile.landlock.write}) {
+  const auto& landlock = profile.landlock;
+  for (const auto* paths :
+       {&landlock.read, &landlock.execute, &landlock.write, &landlock.write_execute}) {
     for (const auto& path : *paths) {
       struct stat status {};
       if (::stat(path.value.c_str(), &status) != 0) {
@@ -160,9 +200,8 @@ void warn_missing_paths(const Profile& profile) {
 
 int run_command(const Options& options) {
   // explain reads a profile on any host; the other commands act here, so they refuse.
-  const SandboxPlan plan =
-      plan_for(options.profile,
-               options.command == "explain" ? UnmetRequirement::report : UnmetRequirement::refuse);
+  const SandboxPlan plan = plan_for(
+      options, options.command == "explain" ? UnmetRequirement::report : UnmetRequirement::refuse);
   if (options.command == "check") {
     (void)compile_seccomp(plan.seccomp);
     warn_missing_paths(plan.profile);

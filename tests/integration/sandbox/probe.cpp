@@ -16,6 +16,10 @@
 //                         only the write attempts on DIR that `--read-only` makes, outside
 //                         any sandbox: the test's control that file permissions allow each
 //                         one (so that under a profile only Landlock can refuse them)
+//   probe signal PID      kill(PID, SIGCONT); probe abstract-connect NAME: connect to the
+//                         abstract unix socket NAME. Each prints what happened and exits 0
+//                         when it worked, 1 when refused (EPERM/EACCES), 2 otherwise: the test
+//                         compares that with what explain says of the profile's Landlock scope
 // The test driving it is sandbox_probe.sh.
 #include <fcntl.h>
 #include <grp.h>
@@ -29,11 +33,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -447,6 +453,40 @@ int run_read_only(int argc, char** argv) {
   return tally.controls_held() ? 0 : 1;
 }
 
+int report_scoped(const std::string& what, int result) {
+  const int saved = errno;
+  std::cout << what << ": " << (result == 0 ? "worked" : std::strerror(saved)) << '\n';
+  if (result == 0) {
+    return 0;
+  }
+  return saved == EPERM || saved == EACCES ? 1 : 2;
+}
+
+int try_signal(const char* pid_text) {
+  const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  return report_scoped("kill " + std::to_string(pid) + " SIGCONT", kill(pid, SIGCONT));
+}
+
+int try_abstract_connect(const std::string& name) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return report_scoped("socket(AF_UNIX)", fd);
+  }
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (name.size() + 1 > sizeof address.sun_path) {
+    std::cerr << "probe: abstract name too long\n";
+    return 2;
+  }
+  std::memcpy(address.sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  const int result = connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return report_scoped("connect @" + name, result);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -472,8 +512,15 @@ int main(int argc, char** argv) {
   if (mode == "read-only") {
     return run_read_only(argc, argv);
   }
+  if (mode == "signal" && argc == 3) {
+    return try_signal(argv[2]);
+  }
+  if (mode == "abstract-connect" && argc == 3) {
+    return try_abstract_connect(argv[2]);
+  }
   std::cerr << "usage: probe killed NAME | list-killed | x32 | int80 | status | denials "
                "[--outside DIR]... [--read-only DIR]... [--landlock-abi N] [--bind-port P] "
-               "[--connect-port P] | read-only DIR [--landlock-abi N]\n";
+               "[--connect-port P] | read-only DIR [--landlock-abi N] | signal PID | "
+               "abstract-connect NAME\n";
   return 2;
 }

@@ -24,7 +24,7 @@ group = base
 # touch sets the times of the file it creates.
 allow = utimensat
 [landlock]
-read = /usr
+execute = /usr
 read = /etc
 write = $MARKERS
 EOF
@@ -254,6 +254,30 @@ expect_usage_error "stray argument" "unexpected argument" run "$good" -- /usr/bi
 expect_usage_error "no command" "run needs '-- CMD" run --profile "$good"
 expect_usage_error "option of another command" "--output is only valid with 'compile'" run \
   --profile "$good" --output "$SB_WORK/x.bpf" -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "an ABI above the kernel's" "only an older ABI can be tried here" run \
+  --profile "$good" --landlock-abi 99 -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "an ABI that is no number" "'1x' is not an ABI number" run --profile "$good" \
+  --landlock-abi 1x -- /usr/bin/touch "$MARKERS/cli"
+expect_usage_error "an ABI for compile" "--landlock-abi is not valid with 'compile'" compile \
+  --profile "$good" --output "$SB_WORK/x.bpf" --landlock-abi 1
+
+# W^X on this host's real tree: an execute path that is a symlink into a write path passes the
+# profile's text (the names do not overlap) and is refused once opened (exit 2), naming both.
+install -d -o postgres -m 755 "$SB_WORK/wx" "$SB_WORK/wx/scratch"
+ln -s "$SB_WORK/wx/scratch" "$SB_WORK/wx-tools"
+{
+  good_profile
+  printf 'execute = %s\nwrite = %s\n' "$SB_WORK/wx-tools" "$SB_WORK/wx/scratch"
+} >"$SB_WORK/wx.conf"
+out=$("$SB_LAUNCH" run --profile "$SB_WORK/wx.conf" -- /usr/bin/touch "$MARKERS/wx" 2>&1)
+rc=$?
+if [ "$rc" -eq 2 ] && grep -qF "reach the same files on this host" <<<"$out" &&
+  grep -qF "landlock.execute: '$SB_WORK/wx-tools'" <<<"$out" && [ ! -e "$MARKERS/wx" ]; then
+  sb_pass "W^X through a symlink: exit 2, target not started: $out"
+else
+  sb_fail "W^X through a symlink: exit $rc, marker $(ls "$MARKERS"): $out"
+fi
+
 if "$SB_LAUNCH" run --profile="$good" -- /usr/bin/touch "$MARKERS/cli-equals" && [ -e "$MARKERS/cli-equals" ]; then
   sb_pass "command line --profile=FILE form accepted"
 else

@@ -32,24 +32,26 @@ done
 ip -n "$NS_A" link set pgp-a up
 ip -n "$NS_B" link set pgp-b up
 
-# ping_path as a BOSH job lays it out: a directory whose `ping` is pgguard-ping, readable
-# (and so executable) under the profile's Landlock rules.
+# ping_path as the pgguard package lays it out (pool.conf: ping_path = PGGUARD_DIR/libexec/pgguard):
+# a directory whose `ping` is pgguard-ping, beneath the profile's `execute = @PGGUARD_DIR@`.
 CONF=$SB_WORK/pool-conf
+PGGUARD=$SB_WORK/pgguard
+PING_DIR=$PGGUARD/libexec/pgguard
 RUN=$SB_WORK/pool-run
 LOG=$SB_WORK/pool-log
-install -d -m 755 "$CONF" "$CONF/bin" || exit 1
+install -d -m 755 "$CONF" "$PGGUARD" "$PGGUARD/libexec" "$PING_DIR" || exit 1
 install -d -o postgres -g postgres -m 700 "$RUN" "$LOG" || exit 1
-install -m 755 "$PING_BIN" "$CONF/bin/pgguard-ping" || exit 1
-ln -s pgguard-ping "$CONF/bin/ping" || exit 1
+install -m 755 "$PING_BIN" "$PING_DIR/pgguard-ping" || exit 1
+ln -s pgguard-ping "$PING_DIR/ping" || exit 1
 sb_render "$SB_PROFILES/pgpool-watchdog.conf.in" "$SB_WORK/pool.conf" USER=postgres \
-  GROUP=postgres RUN_DIR="$RUN" SOCKET_DIR="$SB_SOCK" LOG_DIR="$LOG" CONF_DIR="$CONF" \
+  GROUP=postgres RUN_DIR="$RUN" SOCKET_DIR="$SB_SOCK" LOG_DIR="$LOG" CONF_DIR="$CONF" PGGUARD_DIR="$PGGUARD" \
   PORT=55495 PCP_PORT=55496 WD_PORT=55497 CONNECT_PORTS=55495 || exit 1
 POSTGRES_GID=$(id -g postgres)
 
 in_a() { ip netns exec "$NS_A" "$@"; }
 # ping_as_pgpool ARGS...: pgpool's exec, in namespace A under pgpool's profile; sets OUT, ERR, RC.
 ping_as_pgpool() {
-  in_a "$SB_LAUNCH" run --profile "$SB_WORK/pool.conf" -- "$CONF/bin/ping" "$@" \
+  in_a "$SB_LAUNCH" run --profile "$SB_WORK/pool.conf" -- "$PING_DIR/ping" "$@" \
     >"$SB_WORK/ping.out" 2>"$SB_WORK/ping.err"
   RC=$?
   OUT=$(cat "$SB_WORK/ping.out")

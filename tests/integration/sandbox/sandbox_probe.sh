@@ -13,7 +13,12 @@
 #     control run outside the sandbox proves it), so only Landlock's read-only rule can refuse
 #     them, where a root-owned directory would hide a rule that grants write rights;
 #   - exec of a setuid-root copy and of a file-capability copy of the probe: neither may
-#     gain uid 0 or any capability beyond the profile's ambient set.
+#     gain uid 0 or any capability beyond the profile's ambient set;
+#   - W^X: exec of a copy of the probe placed in each directory the profile may write (the
+#     same copy runs outside the sandbox as the profile's user: only Landlock refuses it);
+#   - a signal to, and a connection to an abstract unix socket of, a process of the same
+#     user outside the sandbox: refused exactly where explain says the profile's Landlock
+#     scope covers it, and allowed (as the control) where explain says only the account does.
 # Prints "attempts N, denied M" and fails if any attempt succeeded.
 # Usage: sandbox_probe.sh PGGUARD_LAUNCH PROBE
 set -uo pipefail
@@ -88,13 +93,19 @@ render_for_probe() {  # NAME
     PGGUARD_DIR="$SB_WORK/pgguard" VIP_CONFIG="$dir/conf/vip.conf" ||
     return 1
   reset_read_only "$dir/readonly" "$user"
-  printf '\n# added by sandbox_probe.sh\n[landlock]\nread = %s\nread = %s\n' "$PROBE_DIR" \
+  printf '\n# added by sandbox_probe.sh\n[landlock]\nexecute = %s\nread = %s\n' "$PROBE_DIR" \
     "$dir/readonly" >>"$dir/profile.conf"
   # The VIP broker's profile reads no library and no /proc (its program is a static PIE that
   # never opens them); the probe is dynamically linked and reads /proc/self/status.
-  if ! grep -q '^read = /usr$' "$dir/profile.conf"; then
-    printf 'read = /usr\nread = /proc\n' >>"$dir/profile.conf"
+  if ! grep -q '^execute = /usr$' "$dir/profile.conf"; then
+    printf 'execute = /usr\nread = /proc\n' >>"$dir/profile.conf"
   fi
+}
+
+as_user() {  # USER COMMAND...: outside any sandbox, as USER (the controls)
+  local user=$1
+  shift
+  setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- "$@"
 }
 
 ATTEMPTS=0
@@ -200,6 +211,63 @@ for template in "$SB_PROFILES"/*.conf.in; do
       attempt "$name: exec $copy" 0 "(euid '$euid', CapEff '$capeff', CapPrm '$capprm': $out)"
     fi
   done
+  # W^X: nothing the profile may write may it execute.
+  while read -r writable; do
+    [ -d "$writable" ] || continue
+    copy=$writable/pgguard-probe-wx-$$
+    install -m 755 -o "$user" "$PROBE_BIN" "$copy" || {
+      sb_fail "$name: cannot place a program in $writable"
+      continue
+    }
+    if ! as_user "$user" "$copy" status >/dev/null 2>&1; then
+      sb_fail "$name: control: $copy does not run outside the sandbox either"
+    else
+      out=$(run "$copy" status 2>&1)
+      rc=$?
+      [ "$rc" -ne 0 ] && grep -q "Permission denied" <<<"$out" && attempt "$name: exec in $writable" 1 ||
+        attempt "$name: exec in $writable" 0 "(exit $rc: $out)"
+    fi
+    rm -f "$copy"
+  done < <(sed -n 's/^write = //p' "$profile")
+
+  # Landlock scopes against a process of the same user outside the sandbox.
+  explained=$("$SB_LAUNCH" explain --profile "$profile")
+  check_scope() {  # WHAT EXPLAIN-LINE-PREFIX PROBE-ARGS...
+    local what=$1 prefix=$2 line
+    shift 2
+    line=$(grep -F -- "$prefix" <<<"$explained")
+    out=$(run "$PROBE_DIR/probe" "$@" 2>&1)
+    rc=$?
+    case "$line" in
+    *"(Landlock scope)"*) [ "$rc" -eq 1 ] && attempt "$name: $what" 1 || attempt "$name: $what" 0 "(exit $rc: $out)" ;;
+    *"separates it"* | *"no file permission"*)
+      [ "$rc" -eq 0 ] || sb_fail "$name: explain says '$line' but $what failed (exit $rc: $out)" ;;
+    *) sb_fail "$name: explain has no '$prefix' line" ;;
+    esac
+  }
+  # setpriv execs its command, so $! is the sleeper's and the listener's own pid.
+  setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- sleep 300 &
+  sleeper=$!
+  abstract=pgguard-probe-$$-$name
+  setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8)
+while True:
+    c, _ = s.accept(); c.close()
+' "$abstract" &
+  listener=$!
+  for _ in $(seq 50); do
+    grep -q "@$abstract\$" /proc/net/unix && break
+    sleep 0.1
+  done
+  check_scope "signal to pid $sleeper of $user outside" "signals:" signal "$sleeper"
+  check_scope "connect to @$abstract of $user outside" "abstract unix sockets:" \
+    abstract-connect "$abstract"
+  kill "$sleeper" "$listener" 2>/dev/null
+  wait "$sleeper" "$listener" 2>/dev/null
+  # Never a leftover, whatever happened above: both run as a system account of the host.
+  sb_on_exit "kill $sleeper $listener 2>/dev/null"
+
   echo "$name: attempts $((ATTEMPTS - before_attempts)), denied $((DENIED - before_denied))"
 done
 

@@ -284,7 +284,7 @@ fi
 # nft needs /usr and three more syscalls to run at all; with them it reaches socket(2).
 NFT_PROFILE=$SB_WORK/broker-nft.profile
 cp "$SB_WORK/broker.profile" "$NFT_PROFILE"
-printf '\n[seccomp]\nallow = getuid, pselect6, sendmsg\n[landlock]\nread = /usr\nread = /etc\n' \
+printf '\n[seccomp]\nallow = getuid, pselect6, sendmsg\n[landlock]\nexecute = /usr\nread = /etc\n' \
   >>"$NFT_PROFILE"
 grep -q '^socket = ' "$NFT_PROFILE" || sb_fail "the broker's profile has no [seccomp] socket rule"
 sed '/^socket = /d' "$NFT_PROFILE" >"$SB_WORK/broker-nft-open.profile"
@@ -325,7 +325,7 @@ if start_broker "$SB_WORK/broker-staging.profile"; then
   MARK=$(sb_kmsg_mark)
   sed 's/^default_action = errno$/default_action = log\nstaging = true/' "$SB_WORK/broker.profile" \
     >"$SB_WORK/ip-staging.profile"
-  printf '\n[landlock]\nread = /usr\nread = /etc\n' >>"$SB_WORK/ip-staging.profile"
+  printf '\n[landlock]\nexecute = /usr\nread = /etc\n' >>"$SB_WORK/ip-staging.profile"
   in_ns "$SB_LAUNCH" run --profile "$SB_WORK/ip-staging.profile" -- "$IP" -4 addr show >/dev/null 2>&1
   grep -q getuid <<<"$(sb_seccomp_logged "$MARK" "$UID_BROKER")" &&
     sb_pass "control: a staging run's records reach the kernel log" ||

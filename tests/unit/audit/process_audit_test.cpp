@@ -317,6 +317,19 @@ BOOST_AUTO_TEST_CASE(landlock_rules_the_kernel_cannot_enforce_are_shown_and_fail
   const auto required = kProfile + "required = true\n";
   BOOST_TEST(!row_of(audit_rows(running_postgres(), required, {}, {3, false}), "landlock").ok);
   BOOST_TEST(row_of(audit_rows(running_postgres(), required, {}, {7, false}), "landlock").ok);
+
+  // Scopes are best effort: said where the kernel lacks them, never a failure, even required.
+  const auto scoped = required + "scope = abstract_unix_socket, signal\n";
+  const auto noble =
+      row_of(audit_rows(running_postgres(), scoped, {true, false}, {4, false}), "landlock");
+  BOOST_TEST(noble.ok);
+  BOOST_TEST(contains(noble.found,
+                      "kernel ABI 4 enforces filesystem, tcp; scope not enforced "
+                      "here (ABI < 6): only the accounts separate"));
+  const auto current =
+      row_of(audit_rows(running_postgres(), scoped, {true, false}, {7, false}), "landlock");
+  BOOST_TEST(current.ok);
+  BOOST_TEST(contains(current.found, "kernel ABI 7 enforces filesystem, tcp, scope;"));
 }
 
 BOOST_AUTO_TEST_CASE(where_selinux_is_on_the_domain_of_the_process_and_its_children_is_checked) {

@@ -233,12 +233,43 @@ BOOST_AUTO_TEST_CASE(writable_path_under_read_only_one) {
   BOOST_TEST(profile_error(base + "write = /var/vcap/packages/postgres/tmp\n") ==
              "test.profile:6: landlock.write: writable path '/var/vcap/packages/postgres/tmp' is "
              "under the read-only path '/var/vcap/packages' (test.profile:5)");
-  BOOST_TEST(profile_error(base + "write = /var/vcap/packages\n").find("is under the read-only") !=
+  BOOST_TEST(profile_error(base + "write = /var/vcap/packages\n").find("listed twice") !=
              std::string::npos);
   // A sibling that only shares a prefix is not beneath.
   BOOST_CHECK_NO_THROW(profile_from(base + "write = /var/vcap/packages-data\n"));
   BOOST_TEST(profile_error(minimal_profile() + "[landlock]\nread = /\nwrite = /tmp\n")
                  .find("is under the read-only path '/'") != std::string::npos);
+}
+
+// W^X: nothing the process may write may it execute, unless the profile says write_execute.
+BOOST_AUTO_TEST_CASE(writable_and_executable_paths_never_overlap) {
+  const std::string landlock = minimal_profile() + "[landlock]\n";
+  BOOST_TEST(profile_error(landlock + "write = /var/vcap/data\nexecute = /var/vcap/data/bin\n") ==
+             "test.profile:6: landlock.execute: executable path '/var/vcap/data/bin' is under the "
+             "writable path '/var/vcap/data' (test.profile:5): a file written there could be "
+             "run; say write_execute to allow both");
+  BOOST_TEST(profile_error(landlock + "execute = /opt\nwrite = /opt/tmp\n") ==
+             "test.profile:6: landlock.write: writable path '/opt/tmp' is under the executable "
+             "path '/opt' (test.profile:5)");
+  BOOST_TEST(profile_error(landlock + "execute = /opt\nwrite_execute = /opt/jit\n")
+                 .find("is under the executable path '/opt'") != std::string::npos);
+  // The same path in two lists is one mistake, whichever lists they are.
+  BOOST_TEST(profile_error(landlock + "read = /opt\nexecute = /opt\n") ==
+             "test.profile:6: landlock.execute: '/opt' is listed twice (also test.profile:5: "
+             "landlock.read)");
+  BOOST_TEST(
+      profile_error(landlock + "write = /opt\nwrite_execute = /opt\n").find("listed twice") !=
+      std::string::npos);
+
+  // Said explicitly, both are allowed; reading beneath a writable path is no overlap.
+  const Profile waived =
+      profile_from(landlock +
+                   "write_execute = /var/vcap/data/jit\nexecute = /var/vcap/data/jit/bin\n"
+                   "write = /var/vcap/store\nread = /var/vcap/store/conf\n");
+  BOOST_TEST(waived.landlock.write_execute.size() == 1U);
+  BOOST_TEST(waived.landlock.execute.size() == 1U);
+  BOOST_TEST(waived.landlock.read.size() == 1U);
+  BOOST_TEST(waived.landlock.write.size() == 1U);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_paths_ports_and_values) {
@@ -353,7 +384,9 @@ std::vector<FieldCase> field_cases() {
       {"seccomp.default_action", "kill_process"},
       {"seccomp.staging", "true", "default_action = log\n"},
       {"landlock.read", "/var"},
+      {"landlock.execute", "/usr"},
       {"landlock.write", "/var/tmp"},
+      {"landlock.write_execute", "/var/jit"},
       {"landlock.bind_tcp", "5432"},
       {"landlock.connect_tcp", "5432"},
       {"landlock.scope", "signal"},

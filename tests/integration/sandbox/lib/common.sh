@@ -68,10 +68,42 @@ sb_setup() {
   sb_on_exit "rm -rf '$SB_WORK'"
   SB_SOCK=$SB_WORK/run
   install -d -o postgres -g postgres -m 755 "$SB_WORK/run"
+  [ -z "${SB_LANDLOCK_ABI:-}" ] || sb_lower_landlock_abi "$SB_LANDLOCK_ABI"
   # Every process the test starts as postgres inherits the working directory: not the build
   # tree, which may sit under a directory postgres cannot enter (libpq tools then warn "could
   # not change directory", which the denial checks rightly count).
   cd "$SB_WORK" || exit 1
+}
+
+# sb_lower_landlock_abi N: every launch of the test handles only Landlock ABI N's rights
+# (`--landlock-abi N`), to run the real programs as an older stemcell kernel confines them
+# (Jammy: 1, Noble: 4). The wrapper adds the option to run, explain and check; explain must
+# then report ABI N with the option's notice, or the test stops here.
+sb_lower_landlock_abi() {
+  local abi=$1 real=$SB_LAUNCH
+  # Profiles keep naming the real program's directory as the pgguard package (render.sh).
+  SB_PGGUARD_DIR=$(dirname "$(dirname "$real")")
+  SB_LAUNCH=$SB_WORK/pgguard-launch-abi$abi
+  cat >"$SB_LAUNCH" <<WRAPPER
+#!/bin/sh
+command=\$1
+shift
+case "\$command" in
+run | explain | check) exec "$real" "\$command" --landlock-abi $abi "\$@" ;;
+*) exec "$real" "\$command" "\$@" ;;
+esac
+WRAPPER
+  chmod 755 "$SB_LAUNCH"
+  printf 'user = postgres\n[seccomp]\ngroup = base\n[landlock]\nread = /etc\n' >"$SB_WORK/abi.profile"
+  local explained
+  explained=$("$SB_LAUNCH" explain --profile "$SB_WORK/abi.profile" 2>&1)
+  grep -q "^landlock (kernel ABI $abi;" <<<"$explained" &&
+    grep -q "notice: --landlock-abi $abi: only Landlock ABI $abi's rights are handled" <<<"$explained" ||
+    {
+      sb_fail "--landlock-abi $abi did not take effect: $explained"
+      sb_finish
+    }
+  echo "every launch handles only Landlock ABI $abi's rights (this kernel: $("$real" check --profile "$SB_WORK/abi.profile" | sed -n 's/.*Landlock ABI \([0-9]*\).*/\1/p'))"
 }
 
 # sb_kill_leftovers DIR: kills every process whose working directory is under DIR. pgpool's
@@ -182,17 +214,56 @@ sb_denial_lines() {  # FILE...
 # Seccomp LOG records (audit type 1326) reach the kernel log when no audit daemon runs.
 # The ring buffer wraps, so a mark is the timestamp of the last line, not a line count.
 # sb_kmsg_mark prints it; sb_seccomp_logged MARK UID prints "count syscall-name (nr) comm"
-# for every record of UID after MARK.
-sb_kmsg_mark() { dmesg 2>/dev/null | tail -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+# for every record of UID after MARK, and a "NO SOURCE" line when its own control record
+# cannot be found there: an empty output means no record, never no way to read them.
+# The kernel prints audit records through printk_ratelimit (10 per 5 s window): records beyond
+# that are dropped, and only the first line of the next window says so ("N callbacks
+# suppressed"). So sb_kmsg_mark waits until the last window has closed (5.5 s after the last
+# audit line), then logs one control record (sb_log_control), which prints any pending
+# "suppressed" line before it and opens a window of its own; the mark is that record. A
+# "suppressed" line after the mark is then a loss after the mark, and sb_seccomp_logged reports
+# it. Its own control record, logged last, proves the records can be read at all.
+sb_log_control() {  # USER: one seccomp LOG record, comm "pgguard-logctl", syscall uname
+  install -d -m 755 "$SB_WORK/log-control"
+  install -m 755 /usr/bin/uname "$SB_WORK/log-control/pgguard-logctl"
+  printf 'user = %s\n[seccomp]\ngroup = base\ndefault_action = log\nstaging = true\n[landlock]\nexecute = /usr\nexecute = %s\nread = /etc\n' \
+    "$1" "$SB_WORK/log-control" >"$SB_WORK/log-control-$1.profile"
+  "$SB_LAUNCH" run --profile "$SB_WORK/log-control-$1.profile" -- \
+    "$SB_WORK/log-control/pgguard-logctl" -s >/dev/null 2>&1
+  sleep 1  # kauditd prints asynchronously
+}
+sb_kmsg_mark() {
+  local last now
+  for _ in $(seq 60); do
+    last=$(dmesg 2>/dev/null | grep -E 'audit: type=|kauditd_printk_skb' | tail -1 |
+      sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+    now=$(cut -d' ' -f1 /proc/uptime)
+    awk -v last="${last:-0}" -v now="$now" 'BEGIN { exit !(now - last > 5.5) }' && break
+    sleep 0.2
+  done
+  sb_log_control nobody
+  dmesg 2>/dev/null | tail -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
+}
 sb_syscall_name() {  # NUMBER
   awk -v nr="$1" '$1 == "#define" && $3 == nr { sub(/^__NR_/, "", $2); print $2; exit }' \
     /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 }
 sb_seccomp_logged() {  # MARK UID
-  local line number
-  sleep 1  # kauditd prints asynchronously
-  dmesg 2>/dev/null | awk -v mark="${1:-0}" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t);
-      if (t + 0 > mark + 0) print }' | grep 'type=1326' | grep " uid=$2 " |
+  local line number records since_mark
+  # The control, last: its record must be found where the workload's are read. If not (an
+  # audit daemon takes the records, dmesg is restricted, the buffer wrapped), an empty result
+  # would prove nothing, so a line saying so is printed and the caller's check fails on it.
+  sb_log_control "$(getent passwd "$2" | cut -d: -f1)"
+  since_mark=$(dmesg 2>/dev/null | awk -v mark="${1:-0}" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t);
+      if (t + 0 > mark + 0) print }')
+  records=$(grep 'type=1326' <<<"$since_mark" | grep " uid=$2 ")
+  if grep -q 'kauditd_printk_skb: .* callbacks suppressed' <<<"$since_mark"; then
+    echo "SECCOMP RECORDS LOST after mark $1: $(grep -o 'kauditd_printk_skb: .*' <<<"$since_mark" | head -1) (the kernel's printk rate limit): what they were cannot be told"
+  fi
+  if ! grep -q 'comm="pgguard-logctl"' <<<"$records"; then
+    echo "NO SOURCE OF SECCOMP RECORDS: the control's record (uname by pgguard-logctl, uid $2) is not in the kernel log after mark $1; is an audit daemon taking them (then see /var/log/audit/audit.log)?"
+  fi
+  grep -v 'comm="pgguard-logctl"' <<<"$records" | grep 'type=1326' |
     while read -r line; do
       number=$(sed -n 's/.* syscall=\([0-9]*\) .*/\1/p' <<<"$line")
       echo "$(sb_syscall_name "$number") (nr $number) $(grep -o 'comm="[^"]*"' <<<"$line")"

@@ -9,7 +9,7 @@ sb_render() {
   cp "$template" "$output"
   for pair in "$@" "POSTGRES_DIR=$(dirname "${SB_PGBIN:-/usr/lib/postgresql/15/bin}")" \
     "PGPOOL_DIR=$(dirname "${SB_PGPOOL:-/usr/sbin/pgpool}")" \
-    "PGGUARD_DIR=$(dirname "$(dirname "${SB_LAUNCH:-/usr/bin/pgguard-launch}")")"; do
+    "PGGUARD_DIR=${SB_PGGUARD_DIR:-$(dirname "$(dirname "${SB_LAUNCH:-/usr/bin/pgguard-launch}")")}"; do
     name=${pair%%=*}
     value=${pair#*=}
     value=${value//\\/\\\\}

@@ -12,7 +12,7 @@ default_action = log
 # log allows everything outside the allowlist; the launcher takes it only with this switch.
 staging = true
 [landlock]
-read = /usr
+execute = /usr
 read = /etc
 read = /proc
 read = /sys

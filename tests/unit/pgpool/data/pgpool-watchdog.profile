@@ -33,11 +33,11 @@ group = watchdog
 default_action = errno
 
 [landlock]
-read = /usr
+execute = /usr
 # pgpool's directory, the postgres-15 package (libpq) and pgguard's (ping, the VIP client).
-read = /var/vcap/packages/pgpool2/bin
-read = /var/vcap/packages/postgres-15
-read = /var/vcap/packages/pgguard
+execute = /var/vcap/packages/pgpool2/bin
+execute = /var/vcap/packages/postgres-15
+execute = /var/vcap/packages/pgguard
 read = /etc
 read = /proc
 read = /dev/urandom
@@ -53,3 +53,6 @@ bind_tcp = 9898
 bind_tcp = 9000
 # The backends, and the other nodes' watchdog and pgpool ports.
 connect_tcp = 5432,9000,9999
+# Landlock ABI 6: no signal to, and no abstract unix socket of, a process outside this sandbox
+# (the process and its children form one domain; monit, the jobs and root are outside).
+scope = abstract_unix_socket, signal

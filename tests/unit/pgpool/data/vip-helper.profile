@@ -39,7 +39,7 @@ default_action = errno
 [landlock]
 # The program itself (a static PIE: no loader, no library directory), its configuration and
 # the account file that names its client. Nothing else to read, nothing else to execute.
-read = /var/vcap/packages/pgguard/bin/pgguard-vip
+execute = /var/vcap/packages/pgguard/bin/pgguard-vip
 read = /var/vcap/data/pgpool/config/vip.conf
 read = /etc/passwd
 # The socket. Its log is the stderr monit's start program opened for it.

@@ -24,9 +24,9 @@ group = shell-hooks
 default_action = errno
 
 [landlock]
-read = /usr
+execute = /usr
 # The postgres-15 package (programs, libraries, share/): /var/vcap/packages on a VM.
-read = /var/vcap/packages/postgres-15
+execute = /var/vcap/packages/postgres-15
 read = /etc
 read = /proc
 read = /sys
@@ -36,3 +36,6 @@ write = /var/vcap/store/pg-master/data
 write = /dev/shm
 write = /dev/null
 # No TCP at all: with Landlock ABI >= 4, no ports listed means no bind and no connect.
+# Landlock ABI 6: no signal to, and no abstract unix socket of, a process outside this sandbox
+# (the process and its children form one domain; monit, the jobs and root are outside).
+scope = abstract_unix_socket, signal

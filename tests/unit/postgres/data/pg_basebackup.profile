@@ -23,9 +23,9 @@ group = replication
 default_action = errno
 
 [landlock]
-read = /usr
+execute = /usr
 # The postgres-15 package (programs, libraries, share/): /var/vcap/packages on a VM.
-read = /var/vcap/packages/postgres-15
+execute = /var/vcap/packages/postgres-15
 read = /etc
 read = /proc
 read = /dev/urandom
@@ -37,3 +37,6 @@ read = /var/vcap/sys/run/pg-standby
 # The CA certificate and the password file of the replication connection (TLS verify-full).
 read = /var/vcap/data/pg-standby/config
 connect_tcp = 5432
+# Landlock ABI 6: no signal to, and no abstract unix socket of, a process outside this sandbox
+# (the process and its children form one domain; monit, the jobs and root are outside).
+scope = abstract_unix_socket, signal

@@ -29,16 +29,19 @@ default_action = errno
 
 [landlock]
 # psql and its libraries, passwd lookups, /proc for the postmaster's comm and uid.
-read = /usr
-read = /var/vcap/packages/postgres-15
+execute = /usr
+execute = /var/vcap/packages/postgres-15
 read = /etc
 read = /proc
 read = /dev/urandom
 # The program itself (static: no loader, no library directory).
-read = /var/vcap/packages/pgguard/bin/pgguard-fence
+execute = /var/vcap/packages/pgguard/bin/pgguard-fence
 # The server's socket and monit's pid file of the postmaster.
 read = /var/vcap/sys/run/pg-master
 # The CA certificate and the replication role's password file (TLS verify-full to the peer).
 read = /var/vcap/data/pg-master/config
 write = /dev/null
 connect_tcp = 5432
+# Landlock ABI 6: no abstract unix socket outside this sandbox. No signal scope: the fence
+# signals its own postmaster, which runs in another sandbox (the same account is what allows it).
+scope = abstract_unix_socket

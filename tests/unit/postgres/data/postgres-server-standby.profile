@@ -37,9 +37,9 @@ default_action = errno
 
 [landlock]
 # Binaries, libraries (llvmjit, LLVM), timezone and locale data, passwd/group lookups.
-read = /usr
+execute = /usr
 # The postgres-15 package (programs, libraries, share/): /var/vcap/packages on a VM.
-read = /var/vcap/packages/postgres-15
+execute = /var/vcap/packages/postgres-15
 read = /etc
 read = /proc
 read = /sys
@@ -56,3 +56,6 @@ write = /dev/null
 bind_tcp = 5432
 # A standby's walreceiver connects to its primary.
 connect_tcp = 5432
+# Landlock ABI 6: no signal to, and no abstract unix socket of, a process outside this sandbox
+# (the process and its children form one domain; monit, the jobs and root are outside).
+scope = abstract_unix_socket, signal
