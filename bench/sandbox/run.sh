@@ -60,7 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$SB_WORK"/{conf,scratch,archive,log-$PORT}
+mkdir -p "$SB_WORK"/{conf,tools,scratch,archive,log-$PORT}
 chown postgres:postgres "$SB_WORK"/{scratch,archive,log-$PORT}
 install -d -o postgres -g postgres -m 700 "$DATA"
 sb_render "$ROOT/src/profiles/postgres-server.conf.in" "$SB_WORK/server.conf" USER=postgres \
@@ -68,9 +68,12 @@ sb_render "$ROOT/src/profiles/postgres-server.conf.in" "$SB_WORK/server.conf" US
   ARCHIVE_DIR="$SB_WORK/archive" SCRATCH_DIR="$SB_WORK/scratch" CONF_DIR="$SB_WORK/conf" \
   PORT="$PORT" CONNECT_PORTS="$PORT"
 "$LAUNCH" compile --profile "$SB_WORK/server.conf" --output "$SB_WORK/server.bpf" >/dev/null
-# In the profile's read-only (and executable) config dir, so Landlock lets the sandbox run it.
-g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$SB_WORK/conf/syscall_cost" "$HERE/syscall_cost.cpp"
-chmod 755 "$SB_WORK/conf" "$SB_WORK/conf/syscall_cost"
+# In a directory of its own that a copy of the profile names `execute =` (W^X: the server
+# profile executes only /usr and the postgres package); the seccomp policy, and so the BPF
+# file, is the server's.
+g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$SB_WORK/tools/syscall_cost" "$HERE/syscall_cost.cpp"
+chmod 755 "$SB_WORK/tools" "$SB_WORK/tools/syscall_cost"
+{ cat "$SB_WORK/server.conf"; printf '\n[landlock]\nexecute = %s\n' "$SB_WORK/tools"; } >"$SB_WORK/cost.conf"
 
 echo "== launch overhead: $RUNS interleaved rounds of every launcher (after 20 warm-up rounds)" >&2
 # Our own loop rather than hyperfine: hyperfine runs each command's runs back to back, so on a
@@ -198,11 +201,11 @@ echo "== seccomp filter cost per system call: $COST_RUNS interleaved runs, sandb
 for run in $(seq "$COST_RUNS"); do
   for mode in unsandboxed sandboxed; do
     if [ "$mode" = sandboxed ]; then
-      costs=$("$LAUNCH" run --profile "$SB_WORK/server.conf" --seccomp-bpf "$SB_WORK/server.bpf" -- \
-        "$SB_WORK/conf/syscall_cost" 50000)
+      costs=$("$LAUNCH" run --profile "$SB_WORK/cost.conf" --seccomp-bpf "$SB_WORK/server.bpf" -- \
+        "$SB_WORK/tools/syscall_cost" 50000)
     else
       costs=$(setpriv --reuid=postgres --regid=postgres --clear-groups --no-new-privs \
-        "$SB_WORK/conf/syscall_cost" 50000)
+        "$SB_WORK/tools/syscall_cost" 50000)
     fi
     echo "$run,$mode,${costs// /,}" >>"$SB_WORK/cost.csv"
   done

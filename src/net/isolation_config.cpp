@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 
 #include "common/strings.hpp"
 
@@ -330,11 +329,47 @@ Role parse_role(const Entry& entry, std::string_view text) {
 // Every member and VIP address with the entry it came from, in file order (members first).
 using InstanceAddresses = std::vector<std::pair<Address, const Entry*>>;
 
-// Members, self and VIP, with the cross-checks between them.
-InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config) {
-  require_present(file, "member", "the member list is empty: at least one member is required");
-  require_present(file, "self", "no self address: list this VM's own address(es)");
+// The members sorted by address, then file order, each with its index into config.members
+// (and the instance list): one sort serves the duplicate check and every lookup.
+class MemberIndex {
+ public:
+  explicit MemberIndex(const std::vector<Member>& members) {
+    sorted_.reserve(members.size());
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      sorted_.emplace_back(members[i].address, i);
+    }
+    std::sort(sorted_.begin(), sorted_.end());
+  }
 
+  // The first repeated address in file order: (the repeat's index, the first one's).
+  std::optional<std::pair<std::size_t, std::size_t>> first_repeat() const {
+    std::optional<std::pair<std::size_t, std::size_t>> repeat;
+    for (std::size_t i = 1; i < sorted_.size(); ++i) {
+      const bool second_of_group = sorted_[i].first == sorted_[i - 1].first &&
+                                   (i < 2 || !(sorted_[i - 2].first == sorted_[i].first));
+      if (second_of_group && (!repeat || sorted_[i].second < repeat->first)) {
+        repeat = std::pair{sorted_[i].second, sorted_[i - 1].second};
+      }
+    }
+    return repeat;
+  }
+
+  std::optional<std::size_t> find(const Address& address) const {
+    const auto found = std::lower_bound(
+        sorted_.begin(), sorted_.end(), address,
+        [](const auto& indexed, const Address& wanted) { return indexed.first < wanted; });
+    if (found == sorted_.end() || !(found->first == address)) {
+      return std::nullopt;
+    }
+    return found->second;
+  }
+
+ private:
+  std::vector<std::pair<Address, std::size_t>> sorted_;
+};
+
+// `member = <role> <address>` lines, in file order, into config.members and the instance list.
+InstanceAddresses parse_members(const ConfigFile& file, IsolationConfig& config) {
   const auto member_lines = file.all("member");
   InstanceAddresses instance;
   instance.reserve(member_lines.size() + 2);
@@ -350,37 +385,11 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
     config.members.push_back(Member{role, address});
     instance.emplace_back(address, entry);
   }
-  // Sorted by address, then file order; the index points into config.members (and instance).
-  // One sort serves the duplicate check and the lookups below.
-  std::vector<std::pair<Address, std::size_t>> member_index;
-  member_index.reserve(config.members.size());
-  for (std::size_t i = 0; i < config.members.size(); ++i) {
-    member_index.emplace_back(config.members[i].address, i);
-  }
-  std::sort(member_index.begin(), member_index.end());
-  std::optional<std::pair<std::size_t, std::size_t>> repeat;  // (repeat, first), file order
-  for (std::size_t i = 1; i < member_index.size(); ++i) {
-    const bool second_of_group = member_index[i].first == member_index[i - 1].first &&
-                                 (i < 2 || !(member_index[i - 2].first == member_index[i].first));
-    if (second_of_group && (!repeat || member_index[i].second < repeat->first)) {
-      repeat = std::pair{member_index[i].second, member_index[i - 1].second};
-    }
-  }
-  if (repeat) {
-    throw ConfigError(instance[repeat->first].second->where, "member",
-                      "duplicate member address " + instance[repeat->first].first.to_string() +
-                          first_on(*instance[repeat->second].second));
-  }
-  const auto find_member = [&](const Address& address) -> std::optional<std::size_t> {
-    const auto found = std::lower_bound(
-        member_index.begin(), member_index.end(), address,
-        [](const auto& indexed, const Address& wanted) { return indexed.first < wanted; });
-    if (found == member_index.end() || !(found->first == address)) {
-      return std::nullopt;
-    }
-    return found->second;
-  };
+  return instance;
+}
 
+// `self` lines: each a member, none repeated, all of one role, which becomes config.role.
+void parse_self(const ConfigFile& file, const MemberIndex& members, IsolationConfig& config) {
   std::map<Address, const Entry*> self_entries;
   std::optional<Role> self_role;
   const Entry* first_self = nullptr;
@@ -390,7 +399,7 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
       throw ConfigError(entry->where, "self",
                         "duplicate self address " + address.to_string() + first_on(*found->second));
     }
-    const auto member = find_member(address);
+    const auto member = members.find(address);
     if (!member) {
       throw ConfigError(entry->where, "self",
                         "own address " + address.to_string() + " is not among the members");
@@ -411,28 +420,29 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
     config.self.push_back(address);
   }
   config.role = *self_role;
+}
 
-  std::set<Family> self_families;
-  for (const auto& address : config.self) {
-    self_families.insert(address.family());
+// An address of a family this VM has no self address in cannot be reached from it.
+void check_family(const IsolationConfig& config, const Entry& entry, const Address& address) {
+  const bool has_family =
+      std::any_of(config.self.begin(), config.self.end(),
+                  [&](const auto& self) { return self.family() == address.family(); });
+  if (!has_family) {
+    throw ConfigError(entry.where, entry.key,
+                      "wrong address family: " + address.to_string() + " is " +
+                          std::string(family_name(address.family())) + " but this VM has no " +
+                          std::string(family_name(address.family())) + " self address");
   }
-  const auto check_family = [&](const Entry& entry, const Address& address) {
-    if (self_families.count(address.family()) == 0) {
-      throw ConfigError(entry.where, entry.key,
-                        "wrong address family: " + address.to_string() + " is " +
-                            std::string(family_name(address.family())) + " but this VM has no " +
-                            std::string(family_name(address.family())) + " self address");
-    }
-  };
-  for (const auto& [address, entry] : instance) {
-    check_family(*entry, address);
-  }
+}
 
+// `vip` lines: at most one per family, none a member address; appended to the instance list.
+void parse_vips(const ConfigFile& file, const MemberIndex& members, IsolationConfig& config,
+                InstanceAddresses& instance) {
   std::map<Family, const Entry*> vip_per_family;
   for (const Entry* entry : file.all("vip")) {
     const Address address = parse_vm_address(*entry, entry->value);
-    check_family(*entry, address);
-    if (const auto member = find_member(address)) {
+    check_family(config, *entry, address);
+    if (const auto member = members.find(address)) {
       throw ConfigError(entry->where, "vip",
                         "vip " + address.to_string() + " is also a member address (line " +
                             std::to_string(instance[*member].second->where.line) + ")");
@@ -450,6 +460,25 @@ InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config
     config.vips.push_back(address);
     instance.emplace_back(address, entry);
   }
+}
+
+// Members, self and VIP, with the cross-checks between them.
+InstanceAddresses parse_instance(const ConfigFile& file, IsolationConfig& config) {
+  require_present(file, "member", "the member list is empty: at least one member is required");
+  require_present(file, "self", "no self address: list this VM's own address(es)");
+
+  InstanceAddresses instance = parse_members(file, config);
+  const MemberIndex members(config.members);
+  if (const auto repeat = members.first_repeat()) {
+    throw ConfigError(instance[repeat->first].second->where, "member",
+                      "duplicate member address " + instance[repeat->first].first.to_string() +
+                          first_on(*instance[repeat->second].second));
+  }
+  parse_self(file, members, config);
+  for (const auto& [address, entry] : instance) {
+    check_family(config, *entry, address);
+  }
+  parse_vips(file, members, config, instance);
   return instance;
 }
 
@@ -520,11 +549,16 @@ void check_table_name(const std::string& name, const Location& where, const std:
   const auto valid_character = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   };
+  // The '_': nft's scanner has no keyword with one and takes the longest match, so such a name
+  // is always an identifier to it; a name like `counter`, `ip` or `drop` is a keyword, which
+  // nft 1.0.6 cannot quote, and `show`'s text would not parse (apply, over netlink, would work).
   if (name.empty() || name.size() > 64 || (name.front() >= '0' && name.front() <= '9') ||
-      !std::all_of(name.begin(), name.end(), valid_character)) {
+      !std::all_of(name.begin(), name.end(), valid_character) ||
+      name.find('_') == std::string::npos) {
     throw ConfigError(where, key,
                       "table name '" + name +
-                          "' must be 1-64 characters of [A-Za-z0-9_], not starting with a digit");
+                          "' must be 1-64 characters of [A-Za-z0-9_], not starting with a digit, "
+                          "with at least one '_' (no nft keyword has one)");
   }
 }
 

@@ -134,6 +134,8 @@ RSpec.describe 'isolation job: config/isolation.conf' do
     it 'refuses a table name or log prefix that nft text cannot carry' do
       expect { render(with('isolation.table', 'secure-postgres')) }
         .to raise_error(/isolation.table 'secure-postgres' must be 1-64 characters/)
+      expect { render(with('isolation.table', 'counter')) }
+        .to raise_error(/isolation.table 'counter' .* with at least one '_' \(no nft keyword has one\)/)
       expect { render(with('isolation.log.drop_prefix', 'drop$x ')) }
         .to raise_error(/isolation.log.drop_prefix must be 1 to 120 printable ASCII characters/)
       expect { render(with('isolation.log.drop_prefix', 'say "hi"')) }

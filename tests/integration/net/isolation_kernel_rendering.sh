@@ -26,7 +26,7 @@ ns="$(pgt_ns render)"
 pgt_netns_add "$ns"
 ip -n "$ns" link set lo up
 
-configs=(example postgres-ipv4 harness-postgres harness-pgpool ranges)
+configs=(example postgres-ipv4 harness-postgres harness-pgpool ranges keyword-parts)
 cp "$PGGUARD_SOURCE_DIR/docs/examples/isolation.conf" "$PGT_WORK/example.conf"
 cp "$PGGUARD_SOURCE_DIR/tests/unit/net/data/postgres-ipv4.conf" "$PGT_WORK/postgres-ipv4.conf"
 pgt_render_config a master >"$PGT_WORK/harness-postgres.conf"
@@ -38,6 +38,8 @@ awk '/^\[clients\]/ && !done { for (i = 100; i < 140; i++) printf "member = stan
   /^\[clients\]/ { print "cidr = 198.19.129.0/24\ncidr = 198.19.130.0/24\ncidr = 198.19.200.7/32";
                    print "cidr = 2001:db8:2:1000::/52\ncidr = 2001:db8:2:2000::/52" }' \
   "$PGT_WORK/harness-pgpool.conf" >"$PGT_WORK/ranges.conf"
+# A table name made of nft keywords joined by '_' (the rule that keeps `show` parseable).
+sed 's/^table = .*/table = ip_counter/' "$PGT_WORK/example.conf" >"$PGT_WORK/keyword-parts.conf"
 
 failures=0
 # check <name>: apply the config over whatever table the namespace holds, then compare.
@@ -47,6 +49,8 @@ check() {
   "$PGT_ISOLATE" show --config "$config" >"$plan"
   table="$(sed -n 's/^table inet \([^ ]*\) {$/\1/p' "$plan")"
   [ -n "$table" ] || pgt_fail "$name: show printed no table"
+  # What apply accepts, show prints as text nft itself parses (issue 18, item 18).
+  output="$(ip netns exec "$ns" nft -c -f "$plan" 2>&1)" || pgt_fail "$name: nft -c -f refuses show's text: $output"
   output="$(pgt_isolate "$ns" apply "$config" 2>&1)" || pgt_fail "$name: apply failed: $output"
   pgt_isolate "$ns" verify "$config" >/dev/null || pgt_fail "$name: verify right after apply reports drift"
   ip netns exec "$ns" nft -j list table inet "$table" >"$kernel"

@@ -16,6 +16,10 @@
 //                         only the write attempts on DIR that `--read-only` makes, outside
 //                         any sandbox: the test's control that file permissions allow each
 //                         one (so that under a profile only Landlock can refuse them)
+//   probe socket-families one socket(2) per family the profiles must not get by accident
+//                         (netlink protocols, packet, vsock, crypto, key): prints
+//                         "NAME worked" or "NAME <errno text>" per line; the test compares
+//                         that with the same run outside the sandbox and with explain's rules
 //   probe signal PID      kill(PID, SIGCONT); probe abstract-connect NAME: connect to the
 //                         abstract unix socket NAME. Each prints what happened and exits 0
 //                         when it worked, 1 when refused (EPERM/EACCES), 2 otherwise: the test
@@ -462,6 +466,41 @@ int report_scoped(const std::string& what, int result) {
   return saved == EPERM || saved == EACCES ? 1 : 2;
 }
 
+int try_socket_families() {
+  struct Family {
+    const char* name;
+    int domain;
+    int type;
+    int protocol;
+  };
+  // AF_VSOCK 40, AF_ALG 38, AF_KEY 15 (linux/socket.h); NETLINK_* from linux/netlink.h.
+  constexpr std::array families{
+      Family{"AF_UNIX:SOCK_STREAM", AF_UNIX, SOCK_STREAM, 0},
+      Family{"AF_INET:SOCK_STREAM", AF_INET, SOCK_STREAM, 0},
+      Family{"AF_INET6:SOCK_STREAM", AF_INET6, SOCK_STREAM, 0},
+      Family{"AF_NETLINK:NETLINK_ROUTE", AF_NETLINK, SOCK_RAW, 0},
+      Family{"AF_NETLINK:NETLINK_SOCK_DIAG", AF_NETLINK, SOCK_RAW, 4},
+      Family{"AF_NETLINK:NETLINK_AUDIT", AF_NETLINK, SOCK_RAW, 9},
+      Family{"AF_NETLINK:NETLINK_NETFILTER", AF_NETLINK, SOCK_RAW, 12},
+      Family{"AF_NETLINK:NETLINK_KOBJECT_UEVENT", AF_NETLINK, SOCK_RAW, 15},
+      Family{"AF_NETLINK:NETLINK_GENERIC", AF_NETLINK, SOCK_RAW, 16},
+      Family{"AF_PACKET:SOCK_DGRAM", AF_PACKET, SOCK_DGRAM, 0},
+      Family{"AF_PACKET:SOCK_RAW", AF_PACKET, SOCK_RAW, 0},
+      Family{"AF_VSOCK:SOCK_STREAM", 40, SOCK_STREAM, 0},
+      Family{"AF_ALG:SOCK_SEQPACKET", 38, SOCK_SEQPACKET, 0},
+      Family{"AF_KEY:SOCK_RAW", 15, SOCK_RAW, 2},
+  };
+  for (const auto& family : families) {
+    const int fd = socket(family.domain, family.type | SOCK_CLOEXEC, family.protocol);
+    const int saved = errno;
+    std::cout << family.name << ' ' << (fd >= 0 ? "worked" : std::strerror(saved)) << '\n';
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+  return 0;
+}
+
 int try_signal(const char* pid_text) {
   const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
   return report_scoped("kill " + std::to_string(pid) + " SIGCONT", kill(pid, SIGCONT));
@@ -512,15 +551,19 @@ int main(int argc, char** argv) {
   if (mode == "read-only") {
     return run_read_only(argc, argv);
   }
+  if (mode == "socket-families") {
+    return try_socket_families();
+  }
   if (mode == "signal" && argc == 3) {
     return try_signal(argv[2]);
   }
   if (mode == "abstract-connect" && argc == 3) {
     return try_abstract_connect(argv[2]);
   }
-  std::cerr << "usage: probe killed NAME | list-killed | x32 | int80 | status | denials "
-               "[--outside DIR]... [--read-only DIR]... [--landlock-abi N] [--bind-port P] "
-               "[--connect-port P] | read-only DIR [--landlock-abi N] | signal PID | "
-               "abstract-connect NAME\n";
+  std::cerr
+      << "usage: probe killed NAME | list-killed | x32 | int80 | status | denials "
+         "[--outside DIR]... [--read-only DIR]... [--landlock-abi N] [--bind-port P] "
+         "[--connect-port P] | read-only DIR [--landlock-abi N] | socket-families | signal PID | "
+         "abstract-connect NAME\n";
   return 2;
 }

@@ -16,6 +16,10 @@
 #     gain uid 0 or any capability beyond the profile's ambient set;
 #   - W^X: exec of a copy of the probe placed in each directory the profile may write (the
 #     same copy runs outside the sandbox as the profile's user: only Landlock refuses it);
+#   - socket(2) of each family a profile must not get by accident (netlink protocols, packet,
+#     vsock, crypto, key): where it opens outside the sandbox as the profile's user (the
+#     control), it must be refused under the profile unless explain's `socket:` rules name it,
+#     and a family they name must open;
 #   - a signal to, and a connection to an abstract unix socket of, a process of the same
 #     user outside the sandbox: refused exactly where explain says the profile's Landlock
 #     scope covers it, and allowed (as the control) where explain says only the account does.
@@ -267,6 +271,27 @@ while True:
   wait "$sleeper" "$listener" 2>/dev/null
   # Never a leftover, whatever happened above: both run as a system account of the host.
   sb_on_exit "kill $sleeper $listener 2>/dev/null"
+
+  # Socket families against explain's rules, with the same calls outside as the control.
+  rules=$(sed -n 's/^  socket:         only \(.*\); any other:.*/\1/p' <<<"$explained" | tr -d ' ')
+  [ -n "$rules" ] || sb_fail "$name: explain names no socket rules ($(grep '^  socket:' <<<"$explained"))"
+  declare -A outside_result=()
+  while read -r family result; do
+    outside_result[$family]=$result
+  done < <(as_user "$user" "$PROBE_DIR/probe" socket-families)
+  [ "${outside_result[AF_NETLINK:NETLINK_NETFILTER]:-}" = worked ] ||
+    sb_fail "$name: control: a NETLINK_NETFILTER socket does not open outside the sandbox either"
+  while read -r family result; do
+    [ "${outside_result[$family]:-}" = worked ] || continue  # not provable on this host
+    if [[ ",$rules," == *",$family,"* || ",$rules," == *",${family%%:*},"* ]]; then
+      [ "$result" = worked ] || sb_fail "$name: socket $family is in the profile's rules but failed: $result"
+    elif [ "$result" = "Operation not permitted" ]; then
+      attempt "$name: socket $family" 1
+    else
+      attempt "$name: socket $family" 0 "($result)"
+    fi
+  done < <(run "$PROBE_DIR/probe" socket-families 2>/dev/null)
+  unset outside_result
 
   echo "$name: attempts $((ATTEMPTS - before_attempts)), denied $((DENIED - before_denied))"
 done

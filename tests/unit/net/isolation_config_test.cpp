@@ -261,6 +261,12 @@ BOOST_AUTO_TEST_CASE(addresses_and_networks_no_deployment_means) {
                "t.conf:15: log.drop_prefix: ", "without '\"', '\\' and '$'");
   expect_error(kHead + kTail + "[sysctl]\nlog_martians =\n",
                "t.conf:15: sysctl.log_martians: ", "empty value: expected true or false");
+  // nft keywords, which `show` could not print as parseable text, and any name without '_'.
+  for (const std::string keyword : {"counter", "ip", "drop", "filter", "pgiso"}) {
+    expect_error(kHead + "table = " + keyword + "\n" + kTail,
+                 "t.conf:8: table: ", "with at least one '_' (no nft keyword has one)");
+  }
+  BOOST_CHECK_NO_THROW(parse(kHead + "table = ip_counter\n" + kTail));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_line) {

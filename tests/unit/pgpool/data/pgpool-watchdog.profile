@@ -30,6 +30,10 @@ group = ipc-sysv
 group = shell-hooks
 group = pgpool
 group = watchdog
+# Clients, backends, PCP, the watchdog and heartbeat (UDP) and the ping helper's ICMP
+# datagram sockets (AF_INET/AF_INET6); the watchdog's VIP monitoring listens for address
+# changes on rtnetlink (NETLINK_ROUTE only: no NETLINK_NETFILTER).
+socket = AF_UNIX, AF_INET, AF_INET6, AF_NETLINK:NETLINK_ROUTE
 default_action = errno
 
 [landlock]

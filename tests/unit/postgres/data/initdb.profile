@@ -21,6 +21,8 @@ group = base
 group = postgres-server
 group = ipc-sysv
 group = shell-hooks
+# initdb and its bootstrap postgres open no network socket; AF_UNIX for glibc's nscd probe.
+socket = AF_UNIX
 default_action = errno
 
 [landlock]

@@ -20,6 +20,8 @@ core = 0:0
 group = base
 group = network-client
 group = replication
+# libpq over TCP (or the unix socket); no netlink, packet, vsock or crypto socket.
+socket = AF_UNIX, AF_INET, AF_INET6
 default_action = errno
 
 [landlock]

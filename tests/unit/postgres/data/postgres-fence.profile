@@ -25,6 +25,8 @@ group = base
 group = network-client
 group = shell-hooks
 group = fence
+# psql over the unix socket and TLS to the peer.
+socket = AF_UNIX, AF_INET, AF_INET6
 default_action = errno
 
 [landlock]

@@ -33,6 +33,8 @@ group = network-client
 group = ipc-sysv
 group = shell-hooks
 group = replication
+# Its listeners, the walreceiver's libpq and the stats/nscd unix sockets; nothing else.
+socket = AF_UNIX, AF_INET, AF_INET6
 default_action = errno
 
 [landlock]
