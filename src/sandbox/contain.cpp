@@ -16,6 +16,7 @@
 #include "common/unique_fd.hpp"
 #include "sandbox/capabilities.hpp"
 #include "sandbox/rlimits.hpp"
+#include "sandbox/seccomp_load.hpp"
 
 namespace pgguard::sandbox {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "sandbox/sandbox_plan.hpp"
-#include "sandbox/seccomp_policy.hpp"
+#include "sandbox/seccomp_compile.hpp"
 
 namespace pgguard::sandbox {
 

@@ -1,9 +1,10 @@
 #pragma once
 
 // The always-killed list, the one copy of it. Header-only and free of libseccomp, because two
-// programs build on it: the launcher's filter (seccomp_policy.cpp), and the sandbox probe
-// (tests/integration/sandbox/probe.cpp), which links nothing of ours and must call every name
-// on the list under every shipped profile. A hand copy in the probe once missed five names.
+// programs build on it: the launcher's filter (seccomp_policy.cpp, compiled by
+// seccomp_compile.cpp), and the sandbox probe (tests/integration/sandbox/probe.cpp), which
+// links nothing of ours and must call every name on the list under every shipped profile. A
+// hand copy in the probe once missed five names.
 
 #include <array>
 #include <string_view>

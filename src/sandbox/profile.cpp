@@ -169,7 +169,8 @@ void add_capabilities(const config::Entry& entry, std::vector<Sourced<Capability
   }
 }
 
-void check_rlimit_entry(const config::Entry& entry, Profile& profile) {
+// [rlimit]: one limit per key; the table's order and the core default come after the entries.
+void parse_rlimit_entry(const config::Entry& entry, Profile& profile) {
   const auto name = entry.key.substr(std::string("rlimit.").size());
   const RlimitKind* kind = find_rlimit_kind(name);
   LimitPair pair{};
@@ -179,6 +180,27 @@ void check_rlimit_entry(const config::Entry& entry, Profile& profile) {
   profile.rlimits.push_back(
       {RlimitSetting{std::string(kind->name), kind->resource, pair.soft, pair.hard}, entry.key,
        entry.where});
+}
+
+// No core dump unless the profile says otherwise; apply and explain in the table's order,
+// whatever the file's order.
+void complete_rlimits(const config::ConfigFile& file, Profile& profile) {
+  const bool core_given =
+      std::any_of(profile.rlimits.begin(), profile.rlimits.end(),
+                  [](const Sourced<RlimitSetting>& limit) { return limit.value.name == "core"; });
+  if (!core_given) {
+    const RlimitKind* core = find_rlimit_kind("core");
+    profile.rlimits.push_back({RlimitSetting{"core", core->resource, 0, 0}, "rlimit.core",
+                               Location{file.file_name(), 0}});
+  }
+  const auto rank = [](const Sourced<RlimitSetting>& limit) {
+    const auto kinds = rlimit_kinds();
+    return std::find_if(kinds.begin(), kinds.end(),
+                        [&](const RlimitKind& kind) { return kind.name == limit.value.name; }) -
+           kinds.begin();
+  };
+  std::stable_sort(profile.rlimits.begin(), profile.rlimits.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 }
 
 std::vector<Sourced<std::string>>* landlock_paths_of(const std::string& key,
@@ -245,9 +267,7 @@ void check_landlock_paths(const LandlockSection& section) {
   }
 }
 
-void check_consistency(const config::ConfigFile& file, Profile& profile) {
-  const Location whole{file.file_name(), 0};
-
+void check_ambient_bounded(const Profile& profile) {
   for (const auto& ambient : profile.ambient) {
     const bool bounded = std::any_of(
         profile.bounding.begin(), profile.bounding.end(),
@@ -257,10 +277,10 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
                         ambient.value.name + " is not in capabilities.bounding");
     }
   }
+}
 
-  check_landlock_paths(profile.landlock);
-
-  for (const auto& name : profile.seccomp.allow) {
+void check_syscall_names(const SeccompSection& seccomp) {
+  for (const auto& name : seccomp.allow) {
     if (is_always_killed(name.value)) {
       throw ConfigError(name.where, name.key,
                         "'" + name.value + "' is on the always-killed list and cannot be allowed");
@@ -271,7 +291,7 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
                             ", libseccomp " + libseccomp_version() + ")");
     }
   }
-  for (const auto& group_name : profile.seccomp.groups) {
+  for (const auto& group_name : seccomp.groups) {
     const SyscallGroup* group = find_syscall_group(group_name.value);
     if (group == nullptr) {
       std::vector<std::string> known;
@@ -287,10 +307,12 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
     // the group of one this libseccomp does not know. Not resolving ~200 names here keeps them
     // off the launch path, where a BPF file's digest already proves they compiled.
   }
-  // 'log' allows every system call outside the allowlist. It exists to stage a new profile
-  // (docs/sandbox.md, "Writing a profile"), so it must be asked for twice: a profile that says
-  // log without the staging switch is a mistake on its way to production.
-  const auto& seccomp = profile.seccomp;
+}
+
+// 'log' allows every system call outside the allowlist. It exists to stage a new profile
+// (docs/sandbox.md, "Writing a profile"), so it must be asked for twice: a profile that says
+// log without the staging switch is a mistake on its way to production.
+void check_staging(const SeccompSection& seccomp) {
   if (seccomp.default_action == SeccompDefault::log && !seccomp.staging) {
     throw ConfigError(seccomp.default_action_where, "seccomp.default_action",
                       "'log' allows every system call outside the allowlist (it only logs "
@@ -303,12 +325,183 @@ void check_consistency(const config::ConfigFile& file, Profile& profile) {
                           to_string(seccomp.default_action) +
                           "): remove the switch when the profile leaves staging");
   }
-  if (profile.seccomp.groups.empty() && profile.seccomp.allow.empty()) {
+}
+
+void check_seccomp(const SeccompSection& seccomp, const Location& whole) {
+  check_syscall_names(seccomp);
+  check_staging(seccomp);
+  if (seccomp.groups.empty() && seccomp.allow.empty()) {
     throw ConfigError(whole, "seccomp.group",
                       "the profile allows no system call (name at least one group, e.g. base)");
   }
+}
+
+void check_consistency(const config::ConfigFile& file, const Profile& profile) {
+  const Location whole{file.file_name(), 0};
+  check_ambient_bounded(profile);
+  check_landlock_paths(profile.landlock);
+  check_seccomp(profile.seccomp, whole);
   if (profile.selinux.required && !profile.selinux.context) {
     throw ConfigError(whole, "selinux.context", "selinux.required = true needs a context");
+  }
+}
+
+mode_t parse_umask(const config::Entry& entry) {
+  unsigned value = 0;
+  const auto [end, error] =
+      std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value, 8);
+  if (entry.value.empty() || error != std::errc() ||
+      end != entry.value.data() + entry.value.size() || value > 0777) {
+    bad(entry, "'" + entry.value + "' is not an octal umask (e.g. 0077)");
+  }
+  return static_cast<mode_t>(value);
+}
+
+int parse_nice(const config::Entry& entry) {
+  int value = 0;
+  const auto [end, error] =
+      std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value);
+  if (entry.value.empty() || error != std::errc() ||
+      end != entry.value.data() + entry.value.size() || value < 0 || value > 19) {
+    bad(entry,
+        "'" + entry.value +
+            "' is not a nice value (0..19; a sandboxed process never gets a higher priority)");
+  }
+  return value;
+}
+
+// The keys before any section: who the process runs as, and in what environment.
+void parse_identity_entry(const config::Entry& entry, Profile& profile) {
+  const std::string& key = entry.key;
+  if (key == "user" || key == "group") {
+    if (!is_valid_name(entry.value)) {
+      bad(entry, "'" + entry.value + "' is not a valid " + key + " name");
+    }
+    (key == "user" ? profile.user : profile.group.emplace()) = sourced(entry);
+  } else if (key == "supplementary_group") {
+    for (const auto& name : list_of(entry)) {
+      if (!is_valid_name(name)) {
+        bad(entry, "'" + name + "' is not a valid group name");
+      }
+      profile.supplementary_groups.push_back({name, entry.key, entry.where});
+    }
+  } else if (key == "umask") {
+    profile.umask = parse_umask(entry);
+  } else if (key == "workdir") {
+    profile.workdir = Sourced<std::string>{normalized_path(entry), entry.key, entry.where};
+  } else if (key == "nice") {
+    profile.nice = parse_nice(entry);
+  } else if (key == "env") {
+    const auto equals = entry.value.find('=');
+    if (equals == std::string::npos || !is_valid_env_name(entry.value.substr(0, equals))) {
+      bad(entry, "expected NAME=value, found '" + entry.value + "'");
+    }
+    profile.env_set.push_back({entry.value.substr(0, equals), entry.value.substr(equals + 1)});
+  } else if (key == "env_pass") {
+    for (const auto& name : list_of(entry)) {
+      if (!is_valid_env_name(name)) {
+        bad(entry, "'" + name + "' is not an environment variable name");
+      }
+      profile.env_pass.push_back(name);
+    }
+  }
+}
+
+void parse_capabilities_entry(const config::Entry& entry, Profile& profile) {
+  if (entry.key == "capabilities.bounding") {
+    add_capabilities(entry, profile.bounding);
+  } else if (entry.key == "capabilities.ambient") {
+    add_capabilities(entry, profile.ambient);
+  }
+}
+
+void add_socket_rules(const config::Entry& entry, SeccompSection& seccomp) {
+  for (const auto& text : list_of(entry)) {
+    std::string why;
+    auto rule = parse_socket_rule(text, why);
+    if (!rule) {
+      bad(entry, why);
+    }
+    for (const auto& earlier : seccomp.sockets) {
+      if (earlier.value.name == rule->name) {
+        bad(entry, "'" + rule->name + "' is listed twice");
+      }
+    }
+    seccomp.sockets.push_back({std::move(*rule), entry.key, entry.where});
+  }
+}
+
+void parse_seccomp_entry(const config::Entry& entry, SeccompSection& seccomp) {
+  const std::string& key = entry.key;
+  if (key == "seccomp.group") {
+    for (const auto& name : list_of(entry)) {
+      seccomp.groups.push_back({name, entry.key, entry.where});
+    }
+  } else if (key == "seccomp.allow") {
+    for (const auto& name : list_of(entry)) {
+      seccomp.allow.push_back({name, entry.key, entry.where});
+    }
+  } else if (key == "seccomp.socket") {
+    add_socket_rules(entry, seccomp);
+  } else if (key == "seccomp.default_action") {
+    seccomp.default_action = parse_default_action(entry);
+    seccomp.default_action_where = entry.where;
+  } else if (key == "seccomp.staging") {
+    seccomp.staging = parse_bool(entry);
+    seccomp.staging_where = entry.where;
+  }
+}
+
+void parse_landlock_entry(const config::Entry& entry, LandlockSection& landlock) {
+  const std::string& key = entry.key;
+  if (auto* paths = landlock_paths_of(key, landlock)) {
+    paths->push_back({normalized_path(entry), entry.key, entry.where});
+  } else if (key == "landlock.bind_tcp" || key == "landlock.connect_tcp") {
+    auto& ports = key == "landlock.bind_tcp" ? landlock.bind_tcp : landlock.connect_tcp;
+    for (const auto& text : list_of(entry)) {
+      ports.push_back({parse_port(entry, text), entry.key, entry.where});
+    }
+  } else if (key == "landlock.scope") {
+    for (const auto& name : list_of(entry)) {
+      if (name != "abstract_unix_socket" && name != "signal") {
+        bad(entry, "expected abstract_unix_socket or signal, found '" + name + "'");
+      }
+      landlock.scope.push_back({name, entry.key, entry.where});
+    }
+  } else if (key == "landlock.required") {
+    landlock.required = parse_bool(entry);
+  }
+}
+
+void parse_selinux_entry(const config::Entry& entry, SelinuxSection& selinux) {
+  if (entry.key == "selinux.context") {
+    if (std::count(entry.value.begin(), entry.value.end(), ':') < 3) {
+      bad(entry, "'" + entry.value + "' is not an SELinux context (user:role:type:level)");
+    }
+    selinux.context = sourced(entry);
+  } else if (entry.key == "selinux.required") {
+    selinux.required = parse_bool(entry);
+  }
+}
+
+// One entry, by the section its key names ("rlimit.nofile": rlimit; "user": none, the
+// identity). The keys were checked against profile_keys() before.
+void parse_entry(const config::Entry& entry, Profile& profile) {
+  const std::string_view key = entry.key;
+  const auto dot = key.find('.');
+  const std::string_view section = dot == std::string_view::npos ? "" : key.substr(0, dot);
+  if (section.empty()) {
+    parse_identity_entry(entry, profile);
+  } else if (section == "rlimit") {
+    parse_rlimit_entry(entry, profile);
+  } else if (section == "capabilities") {
+    parse_capabilities_entry(entry, profile);
+  } else if (section == "seccomp") {
+    parse_seccomp_entry(entry, profile.seccomp);
+  } else if (section == "landlock") {
+    parse_landlock_entry(entry, profile.landlock);
+  } else if (section == "selinux") {
+    parse_selinux_entry(entry, profile.selinux);
   }
 }
 
@@ -332,132 +525,11 @@ Profile parse_profile(const config::ConfigFile& file) {
 
   Profile profile;
   profile.file = file.file_name();
-  bool core_given = false;
+  // In the file's order, so that the first error is the first in the file.
   for (const auto& entry : file.entries()) {
-    const std::string& key = entry.key;
-    if (key == "user" || key == "group") {
-      if (!is_valid_name(entry.value)) {
-        bad(entry, "'" + entry.value + "' is not a valid " + key + " name");
-      }
-      (key == "user" ? profile.user : profile.group.emplace()) = sourced(entry);
-    } else if (key == "supplementary_group") {
-      for (const auto& name : list_of(entry)) {
-        if (!is_valid_name(name)) {
-          bad(entry, "'" + name + "' is not a valid group name");
-        }
-        profile.supplementary_groups.push_back({name, entry.key, entry.where});
-      }
-    } else if (key == "umask") {
-      unsigned value = 0;
-      const auto [end, error] =
-          std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value, 8);
-      if (entry.value.empty() || error != std::errc() ||
-          end != entry.value.data() + entry.value.size() || value > 0777) {
-        bad(entry, "'" + entry.value + "' is not an octal umask (e.g. 0077)");
-      }
-      profile.umask = static_cast<mode_t>(value);
-    } else if (key == "workdir") {
-      profile.workdir = Sourced<std::string>{normalized_path(entry), entry.key, entry.where};
-    } else if (key == "nice") {
-      int value = 0;
-      const auto [end, error] =
-          std::from_chars(entry.value.data(), entry.value.data() + entry.value.size(), value);
-      if (entry.value.empty() || error != std::errc() ||
-          end != entry.value.data() + entry.value.size() || value < 0 || value > 19) {
-        bad(entry,
-            "'" + entry.value +
-                "' is not a nice value (0..19; a sandboxed process never gets a higher priority)");
-      }
-      profile.nice = value;
-    } else if (key == "env") {
-      const auto equals = entry.value.find('=');
-      if (equals == std::string::npos || !is_valid_env_name(entry.value.substr(0, equals))) {
-        bad(entry, "expected NAME=value, found '" + entry.value + "'");
-      }
-      profile.env_set.push_back({entry.value.substr(0, equals), entry.value.substr(equals + 1)});
-    } else if (key == "env_pass") {
-      for (const auto& name : list_of(entry)) {
-        if (!is_valid_env_name(name)) {
-          bad(entry, "'" + name + "' is not an environment variable name");
-        }
-        profile.env_pass.push_back(name);
-      }
-    } else if (key.rfind("rlimit.", 0) == 0) {
-      check_rlimit_entry(entry, profile);
-      core_given = core_given || key == "rlimit.core";
-    } else if (key == "capabilities.bounding") {
-      add_capabilities(entry, profile.bounding);
-    } else if (key == "capabilities.ambient") {
-      add_capabilities(entry, profile.ambient);
-    } else if (key == "seccomp.group") {
-      for (const auto& name : list_of(entry)) {
-        profile.seccomp.groups.push_back({name, entry.key, entry.where});
-      }
-    } else if (key == "seccomp.allow") {
-      for (const auto& name : list_of(entry)) {
-        profile.seccomp.allow.push_back({name, entry.key, entry.where});
-      }
-    } else if (key == "seccomp.socket") {
-      for (const auto& text : list_of(entry)) {
-        std::string why;
-        auto rule = parse_socket_rule(text, why);
-        if (!rule) {
-          bad(entry, why);
-        }
-        for (const auto& earlier : profile.seccomp.sockets) {
-          if (earlier.value.name == rule->name) {
-            bad(entry, "'" + rule->name + "' is listed twice");
-          }
-        }
-        profile.seccomp.sockets.push_back({std::move(*rule), entry.key, entry.where});
-      }
-    } else if (key == "seccomp.default_action") {
-      profile.seccomp.default_action = parse_default_action(entry);
-      profile.seccomp.default_action_where = entry.where;
-    } else if (key == "seccomp.staging") {
-      profile.seccomp.staging = parse_bool(entry);
-      profile.seccomp.staging_where = entry.where;
-    } else if (auto* paths = landlock_paths_of(key, profile.landlock)) {
-      paths->push_back({normalized_path(entry), entry.key, entry.where});
-    } else if (key == "landlock.bind_tcp" || key == "landlock.connect_tcp") {
-      auto& ports =
-          key == "landlock.bind_tcp" ? profile.landlock.bind_tcp : profile.landlock.connect_tcp;
-      for (const auto& text : list_of(entry)) {
-        ports.push_back({parse_port(entry, text), entry.key, entry.where});
-      }
-    } else if (key == "landlock.scope") {
-      for (const auto& name : list_of(entry)) {
-        if (name != "abstract_unix_socket" && name != "signal") {
-          bad(entry, "expected abstract_unix_socket or signal, found '" + name + "'");
-        }
-        profile.landlock.scope.push_back({name, entry.key, entry.where});
-      }
-    } else if (key == "landlock.required") {
-      profile.landlock.required = parse_bool(entry);
-    } else if (key == "selinux.context") {
-      if (std::count(entry.value.begin(), entry.value.end(), ':') < 3) {
-        bad(entry, "'" + entry.value + "' is not an SELinux context (user:role:type:level)");
-      }
-      profile.selinux.context = sourced(entry);
-    } else if (key == "selinux.required") {
-      profile.selinux.required = parse_bool(entry);
-    }
+    parse_entry(entry, profile);
   }
-  if (!core_given) {
-    const RlimitKind* core = find_rlimit_kind("core");
-    profile.rlimits.push_back({RlimitSetting{"core", core->resource, 0, 0}, "rlimit.core",
-                               Location{file.file_name(), 0}});
-  }
-  // Apply and explain in the table's order, whatever the file's order.
-  const auto rank = [](const Sourced<RlimitSetting>& limit) {
-    const auto kinds = rlimit_kinds();
-    return std::find_if(kinds.begin(), kinds.end(),
-                        [&](const RlimitKind& kind) { return kind.name == limit.value.name; }) -
-           kinds.begin();
-  };
-  std::stable_sort(profile.rlimits.begin(), profile.rlimits.end(),
-                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
-
+  complete_rlimits(file, profile);
   check_consistency(file, profile);
   return profile;
 }

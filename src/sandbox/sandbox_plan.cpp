@@ -155,10 +155,12 @@ double exposure_score(const std::vector<ExposureItem>& items) {
   return total == 0 ? 10.0 : 10.0 * exposed / total;
 }
 
-std::string explain_plan(const SandboxPlan& plan) {
+namespace {
+
+// The profile's name, then what whoever reads explain must not miss: a staging profile, and
+// a host that lacks what the profile requires.
+void explain_warnings(TextBuilder& out, const SandboxPlan& plan) {
   const auto& profile = plan.profile;
-  const auto& identity = plan.identity;
-  TextBuilder out;
   out << "profile: " << profile.file << "\n\n";
   if (profile.seccomp.staging) {
     // First, before anything else: whoever reads explain must not miss it.
@@ -178,7 +180,11 @@ std::string explain_plan(const SandboxPlan& plan) {
     }
     out << "\n";
   }
+}
 
+void explain_identity(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
+  const auto& identity = plan.identity;
   out << "identity\n";
   out << "  user:                 " << identity.user << " (uid " << identity.uid << ")\n";
   out << "  group:                " << identity.group << " (gid " << identity.gid << ")\n";
@@ -203,7 +209,9 @@ std::string explain_plan(const SandboxPlan& plan) {
     out << "    pass " << name << "\n";
   }
   out << "\n";
+}
 
+void explain_capabilities(TextBuilder& out, const SandboxPlan& plan) {
   out << "capabilities (just before execve; after it, permitted = effective = ambient)\n";
   out << "  bounding:    " << capability_names(plan.bounding) << "\n";
   out << "  permitted:   " << capability_names(plan.expected_status.cap_permitted) << "\n";
@@ -213,7 +221,9 @@ std::string explain_plan(const SandboxPlan& plan) {
   out << "  securebits:  noroot, no_setuid_fixup, no_cap_ambient_raise set; keep_caps off;"
          " all locked\n";
   out << "  no_new_privs: 1 (always)\n\n";
+}
 
+void explain_rlimits(TextBuilder& out, const Profile& profile) {
   out << "rlimits (soft:hard)\n";
   for (const auto& limit : profile.rlimits) {
     char name[16];
@@ -222,7 +232,26 @@ std::string explain_plan(const SandboxPlan& plan) {
         << format_limit_value(limit.value.hard) << "\n";
   }
   out << "\n";
+}
 
+// What socket(2) may do: its [seccomp] socket rules, else whatever the allowlist says.
+std::string socket_summary(const SeccompPolicy& seccomp) {
+  if (seccomp.socket_rules.empty()) {
+    return std::find(seccomp.allowed.begin(), seccomp.allowed.end(), "socket") !=
+                   seccomp.allowed.end()
+               ? "any address family (no [seccomp] socket rule)"
+               : "not allowed";
+  }
+  std::vector<std::string> names;
+  for (const auto& rule : seccomp.socket_rules) {
+    names.push_back(rule.name);
+  }
+  return "only " + join(names, ", ") +
+         "; any other: " + default_action_text(seccomp.default_action);
+}
+
+void explain_seccomp(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
   const auto& seccomp = plan.seccomp;
   std::vector<std::string> groups;
   for (const auto& group : profile.seccomp.groups) {
@@ -244,55 +273,43 @@ std::string explain_plan(const SandboxPlan& plan) {
   } else {
     out << "  clone:          not allowed; with namespace flags, EPERM\n";
   }
-  if (seccomp.socket_rules.empty()) {
-    out << "  socket:         "
-        << (std::find(seccomp.allowed.begin(), seccomp.allowed.end(), "socket") !=
-                    seccomp.allowed.end()
-                ? "any address family (no [seccomp] socket rule)"
-                : "not allowed")
-        << "\n";
-  } else {
-    std::vector<std::string> names;
-    for (const auto& rule : seccomp.socket_rules) {
-      names.push_back(rule.name);
-    }
-    out << "  socket:         only " << join(names, ", ")
-        << "; any other: " << default_action_text(seccomp.default_action) << "\n";
-  }
+  out << "  socket:         " << socket_summary(seccomp) << "\n";
   out << "  ENOSYS:         " << join(seccomp.enosys, ", ") << " (glibc falls back to clone)\n";
   out << "  killed (" << seccomp.killed.size() << "):\n    " << wrapped(seccomp.killed, 4) << "\n";
   out << "  policy sha256:  " << seccomp.digest() << "\n\n";
+}
 
+void explain_landlock_paths(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
   const auto& landlock = plan.landlock;
-  out << "landlock (kernel ABI " << landlock.abi
-      << "; required: " << (profile.landlock.required ? "yes" : "no") << ")\n";
   if (!landlock.filesystem) {
     out << "  not enforced\n";
-  } else {
-    out << "  handled:  " << landlock_fs_access_names(landlock_handled_fs(landlock.abi)) << "\n";
-    const auto list = [&](const char* label, const std::vector<Sourced<std::string>>& paths) {
-      for (const auto& path : paths) {
-        out << "  " << label << path.value << "\n";
-      }
-    };
-    list("read     ", profile.landlock.read);
-    list("execute  ", profile.landlock.execute);
-    list("write    ", profile.landlock.write);
-    list("write+EXECUTE (W^X waived) ", profile.landlock.write_execute);
-    out << "  (read: read files, list directories; execute: read + execute; write: every "
-           "handled right but execute)\n";
-    out << "  (every other path: none of the handled rights)\n";
+    return;
   }
-  out << "  bind_tcp:    " << ports(profile.landlock.bind_tcp)
-      << (landlock.tcp ? "" : " (not enforced)") << "\n";
-  out << "  connect_tcp: " << ports(profile.landlock.connect_tcp)
-      << (landlock.tcp ? "" : " (not enforced)") << "\n";
+  out << "  handled:  " << landlock_fs_access_names(landlock_handled_fs(landlock.abi)) << "\n";
+  const auto list = [&](const char* label, const std::vector<Sourced<std::string>>& paths) {
+    for (const auto& path : paths) {
+      out << "  " << label << path.value << "\n";
+    }
+  };
+  list("read     ", profile.landlock.read);
+  list("execute  ", profile.landlock.execute);
+  list("write    ", profile.landlock.write);
+  list("write+EXECUTE (W^X waived) ", profile.landlock.write_execute);
+  out << "  (read: read files, list directories; execute: read + execute; write: every "
+         "handled right but execute)\n";
+  out << "  (every other path: none of the handled rights)\n";
+}
+
+// Which of the two keeps this process from other services: the Landlock scope, or only the
+// account the jobs give each service.
+void explain_landlock_scopes(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
+  const auto& landlock = plan.landlock;
   const bool wants_signal_scope =
       std::any_of(profile.landlock.scope.begin(), profile.landlock.scope.end(),
                   [](const auto& scope) { return scope.value == "signal"; });
   const bool wants_socket_scope = profile.landlock.scope.size() > (wants_signal_scope ? 1U : 0U);
-  // Which of the two keeps this process from other services: the Landlock scope, or only the
-  // account the jobs give each service.
   const auto unscoped = [&](bool asked, const std::string& scope) {
     return asked ? " (its " + scope + " scope needs Landlock ABI 6)"
                  : " (the profile has no " + scope + " scope)";
@@ -310,13 +327,29 @@ std::string explain_plan(const SandboxPlan& plan) {
               : "any on the host (no file permission applies to them)" +
                     unscoped(wants_socket_scope, "abstract_unix_socket"))
       << "\n";
+}
+
+void explain_landlock(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
+  const auto& landlock = plan.landlock;
+  out << "landlock (kernel ABI " << landlock.abi
+      << "; required: " << (profile.landlock.required ? "yes" : "no") << ")\n";
+  explain_landlock_paths(out, plan);
+  out << "  bind_tcp:    " << ports(profile.landlock.bind_tcp)
+      << (landlock.tcp ? "" : " (not enforced)") << "\n";
+  out << "  connect_tcp: " << ports(profile.landlock.connect_tcp)
+      << (landlock.tcp ? "" : " (not enforced)") << "\n";
+  explain_landlock_scopes(out, plan);
   for (const auto* notices : {&landlock.notices, &landlock.scope_notices}) {
     for (const auto& notice : *notices) {
       out << "  notice: " << notice << "\n";
     }
   }
   out << "\n";
+}
 
+void explain_selinux(TextBuilder& out, const SandboxPlan& plan) {
+  const auto& profile = plan.profile;
   out << "selinux (" << (plan.selinux.enabled ? "enabled" : "not enabled") << " on this host)\n";
   out << "  exec context: "
       << (plan.selinux.context
@@ -328,17 +361,21 @@ std::string explain_plan(const SandboxPlan& plan) {
     out << "  notice: " << *plan.selinux.notice << "\n";
   }
   out << "\n";
+}
 
-  out << "read back before execve (/proc/self/status)\n";
+void explain_read_back(TextBuilder& out, const SandboxPlan& plan) {
   const auto& expected = plan.expected_status;
-  out << "  Uid: " << identity.uid << " x4  Gid: " << identity.gid
+  out << "read back before execve (/proc/self/status)\n";
+  out << "  Uid: " << plan.identity.uid << " x4  Gid: " << plan.identity.gid
       << " x4  Groups: " << expected.groups.size() << "\n";
   out << "  CapInh " << format_mask(expected.cap_inheritable) << "  CapPrm "
       << format_mask(expected.cap_permitted) << "  CapEff " << format_mask(expected.cap_effective)
       << "\n  CapBnd " << format_mask(expected.cap_bounding) << "  CapAmb "
       << format_mask(expected.cap_ambient) << "  NoNewPrivs 1  Seccomp 2  Umask "
       << octal(expected.umask) << "\n\n";
+}
 
+void explain_exposure(TextBuilder& out, const SandboxPlan& plan) {
   const auto items = exposure_items(plan);
   out << "exposure\n";
   for (const auto& item : items) {
@@ -355,6 +392,21 @@ std::string explain_plan(const SandboxPlan& plan) {
                       : score < 9.0 ? "EXPOSED"
                                     : "UNSAFE";
   out << "\n→ Overall exposure level: " << score_text << " " << level << "\n";
+}
+
+}  // namespace
+
+std::string explain_plan(const SandboxPlan& plan) {
+  TextBuilder out;
+  explain_warnings(out, plan);
+  explain_identity(out, plan);
+  explain_capabilities(out, plan);
+  explain_rlimits(out, plan.profile);
+  explain_seccomp(out, plan);
+  explain_landlock(out, plan);
+  explain_selinux(out, plan);
+  explain_read_back(out, plan);
+  explain_exposure(out, plan);
   return out.str();
 }
 

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <linux/filter.h>
 #include <seccomp.h>
 
 #include <span>
@@ -11,6 +10,9 @@
 #include "sandbox/profile.hpp"
 #include "sandbox/socket_rules.hpp"
 
+// The effective seccomp policy of a profile and what it is built from: the always-killed list,
+// syscall numbers, the architecture and libseccomp version it is bound to. Compiled by
+// seccomp_compile.hpp, stored by bpf_file.hpp, loaded by seccomp_load.hpp.
 namespace pgguard::sandbox {
 
 // System calls that kill the process whatever the profile says (src/sandbox/killed_syscalls.hpp):
@@ -42,8 +44,11 @@ int resolve_syscall(std::string_view name);
 // pseudo number, which libseccomp leaves out of a native filter.)
 int resolve_killed_syscall(std::string_view name);
 
-// The names, each checked to have a number; throws Error(unsupported) for one that has none,
-// which would otherwise fall to the default action (under 'log': allowed).
+// resolve_killed_syscall's number; throws Error(unsupported) for a name that has none, which
+// would otherwise fall to the default action (under 'log': allowed).
+int killed_syscall_number(std::string_view name);
+
+// The names, each checked to have a number (killed_syscall_number).
 std::vector<std::string> checked_killed_list(std::span<const std::string_view> names);
 
 // The effective seccomp policy of a profile: groups expanded, sorted, special cases split off.
@@ -65,30 +70,7 @@ struct SeccompPolicy {
 
 SeccompPolicy make_seccomp_policy(const Profile& profile);
 
-struct BpfProgram {
-  std::vector<sock_filter> instructions;
-};
-
-// Compiles with libseccomp (allowlist, binary-tree optimisation, native arch only).
-BpfProgram compile_seccomp(const SeccompPolicy& policy);
-
-// The BPF file: a text header (format, arch, libseccomp version, policy digest, program
-// digest, instruction count), an empty line, then the raw sock_filter array.
-void write_bpf_file(const std::string& path, const SeccompPolicy& policy, const BpfProgram& program,
-                    const std::string& profile_file);
-std::string bpf_file_contents(const SeccompPolicy& policy, const BpfProgram& program,
-                              const std::string& profile_file);
-// Verifies the header against `policy` and the program against its digest; a stale or
-// tampered file throws Error(bad_input). `path` is only used in messages.
-BpfProgram parse_bpf_file(std::string_view contents, const SeccompPolicy& policy,
-                          const std::string& path);
-// Opens without following links, requires an owner of root or the caller and no group or
-// other write permission, then parses.
-BpfProgram read_bpf_file(const std::string& path, const SeccompPolicy& policy);
-
-// seccomp(SECCOMP_SET_MODE_FILTER) with the program; needs no_new_privs.
-void load_seccomp(const BpfProgram& program);
-
+// What the policy is bound to: its canonical text and the BPF file's header name both.
 std::string native_arch_name();
 std::string libseccomp_version();
 

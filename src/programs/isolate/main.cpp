@@ -214,16 +214,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const Error& error) {
-    std::cerr << "pgguard-isolate: " << error.what() << "\n";
-    return to_int(error.code());
-  } catch (const std::bad_alloc&) {
-    std::cerr << "pgguard-isolate: " << kOutOfMemoryMessage << "\n";
-    return to_int(ExitCode::out_of_memory);
-  } catch (const std::exception& error) {
-    std::cerr << "pgguard-isolate: internal error: " << error.what() << "\n";
-    return to_int(ExitCode::system);
-  }
+  return run_program("pgguard-isolate", [&] { return run(argc, argv); });
 }

@@ -13,12 +13,13 @@
 
 #include "common/error.hpp"
 #include "common/program_main.hpp"
+#include "sandbox/bpf_file.hpp"
 #include "sandbox/contain.hpp"
 #include "sandbox/identity.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/profile.hpp"
 #include "sandbox/sandbox_plan.hpp"
-#include "sandbox/seccomp_policy.hpp"
+#include "sandbox/seccomp_compile.hpp"
 #include "sandbox/selinux_context.hpp"
 
 extern char** environ;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/program_main.hpp"
 #include "selinux/loader.hpp"
 
 namespace po = boost::program_options;
@@ -75,13 +76,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const pgguard::Error& error) {
-    std::cerr << program << ": " << error.what() << "\n";
-    return pgguard::to_int(error.code());
-  } catch (const std::exception& error) {
-    std::cerr << program << ": unexpected error: " << error.what() << "\n";
-    return pgguard::to_int(pgguard::ExitCode::system);
-  }
+  return pgguard::run_program(program, [&] { return run(argc, argv); });
 }

@@ -5,6 +5,7 @@
 
 #include "common/config_file.hpp"
 #include "sandbox/profile.hpp"
+#include "sandbox/seccomp_policy.hpp"
 
 namespace pgguard::sandbox::test {
 
@@ -17,6 +18,17 @@ inline std::string minimal_profile() {
   return "user = nobody\n"
          "[seccomp]\n"
          "allow = read, write, exit_group\n";
+}
+
+// What the launcher itself needs after loading the filter; every seccomp policy of the seccomp
+// and BPF file tests includes it.
+inline const std::string launcher_allow =
+    "allow = read, write, close, brk, mmap, munmap, futex, execve, exit_group\n";
+
+// The seccomp policy of a profile with this [seccomp] section (after launcher_allow).
+inline SeccompPolicy policy_of(const std::string& seccomp_section) {
+  return make_seccomp_policy(
+      profile_from("user = nobody\n[seccomp]\n" + launcher_allow + seccomp_section));
 }
 
 // The message of the Error that `action` throws; fails the test if none is thrown.
