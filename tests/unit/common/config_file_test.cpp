@@ -8,10 +8,12 @@
 #include <fstream>
 
 #include "lib/bounded_child.hpp"
+#include "lib/scratch_dir.hpp"
 
 namespace po = boost::program_options;
 using pgguard::ConfigError;
 using pgguard::config::ConfigFile;
+using pgguard::test::ScratchDir;
 
 namespace {
 
@@ -170,19 +172,6 @@ BOOST_AUTO_TEST_CASE(tab_and_line_end_whitespace_are_allowed) {
 }
 
 namespace {
-
-// A scratch directory removed at the end of the test.
-struct ScratchDir {
-  std::string path;
-  ScratchDir() {
-    char pattern[] = "/tmp/pgl-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-};
 
 // The message load() gives for `path`, from a child process that must finish within seconds:
 // an open that blocks on a FIFO, or reading /dev/zero without end, fails the test instead of

@@ -11,23 +11,14 @@
 
 #include "common/error.hpp"
 #include "lib/bounded_child.hpp"
+#include "lib/scratch_dir.hpp"
 
 using namespace pgguard;
 using namespace pgguard::net;
 
-namespace {
+using pgguard::test::ScratchDir;
 
-struct ScratchDir {
-  std::string path;
-  ScratchDir() {
-    char pattern[] = "/tmp/pgt-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-};
+namespace {
 
 // The exit code and message read_config_source gives for `path`, in a child that must finish
 // within seconds (a FIFO used to block the open forever).

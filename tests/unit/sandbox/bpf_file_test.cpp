@@ -9,24 +9,16 @@
 #include <fstream>
 
 #include "lib/bounded_child.hpp"
+#include "lib/scratch_dir.hpp"
 #include "test_support.hpp"
 
 using namespace pgguard;
 using namespace pgguard::sandbox;
 using namespace pgguard::sandbox::test;
 
-namespace {
+using pgguard::test::ScratchDir;
 
-// A scratch directory removed at the end of the test.
-struct ScratchDir {
-  std::string path;
-  ScratchDir() {
-    char pattern[] = "/tmp/pgl-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-};
+namespace {
 
 void spill(const std::string& path, const std::string& contents, mode_t mode = 0644) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
