@@ -2,8 +2,10 @@
 # The test is about SELinux, so the launcher's other layers are opened wide enough that only
 # SELinux stands between postgres and the forbidden operations (Landlock runs before SELinux
 # and would otherwise refuse them first, leaving no AVC line): seccomp only logs, Landlock
-# allows /var (packages, every job's store) and the test's ports. The user switch,
-# no_new_privs and the exec context are the real thing.
+# allows /var (packages, every job's store) and the test's ports. /var is `write_execute`, the
+# explicit waiver of W^X: the packages postgres runs from lie beneath it, and what may be
+# executed there is SELinux's to decide here. The user switch, no_new_privs and the exec
+# context are the real thing.
 user = vcap
 env_pass = PATH
 [seccomp]
@@ -16,7 +18,7 @@ execute = /usr
 read = /etc
 read = /proc
 read = /sys
-write = /var
+write_execute = /var
 write = /dev
 write = /tmp
 write = /run
