@@ -186,6 +186,10 @@ LandlockPlan plan_landlock(const Profile& profile, int abi, UnmetRequirement unm
   };
   const auto& section = profile.landlock;
   const bool wants_tcp = !section.bind_tcp.empty() || !section.connect_tcp.empty();
+  for (const auto& scope : section.scope) {
+    plan.requested_scopes |=
+        scope.value == "signal" ? kLandlockScopeSignal : kLandlockScopeAbstractUnixSocket;
+  }
   if (abi < 1) {
     const std::string why = "the kernel has no Landlock: filesystem and TCP rules not enforced";
     cannot_enforce(why);
@@ -199,13 +203,9 @@ LandlockPlan plan_landlock(const Profile& profile, int abi, UnmetRequirement unm
                             " has no TCP rules (ABI 4 needed): bind_tcp/connect_tcp not enforced";
     cannot_enforce(why);
   }
-  std::uint64_t scoped = 0;
-  for (const auto& scope : section.scope) {
-    scoped |= scope.value == "signal" ? kLandlockScopeSignal : kLandlockScopeAbstractUnixSocket;
-  }
-  if (scoped != 0 && abi >= 6) {
-    plan.scoped = scoped;
-  } else if (scoped != 0) {
+  if (plan.requested_scopes != 0 && abi >= 6) {
+    plan.scoped = plan.requested_scopes;
+  } else if (plan.requested_scopes != 0) {
     // Scopes are where the kernel has them, never a refusal: the service accounts are the
     // separation they add to (explain says which of the two holds).
     plan.scope_notices.push_back("Landlock ABI " + std::to_string(abi) +

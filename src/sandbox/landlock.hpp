@@ -29,10 +29,11 @@ inline constexpr std::uint64_t kLandlockScopeSignal = 1ULL << 1;              //
 // What will be enforced for a profile on a kernel with a given ABI (pure).
 struct LandlockPlan {
   int abi = 0;
-  bool filesystem = false;           // filesystem rules enforced
-  bool tcp = false;                  // TCP bind/connect rules enforced (ABI >= 4)
-  std::uint64_t scoped = 0;          // LANDLOCK_SCOPE_* enforced (ABI >= 6)
-  std::vector<std::string> notices;  // what the kernel cannot enforce, said once at launch
+  bool filesystem = false;             // filesystem rules enforced
+  bool tcp = false;                    // TCP bind/connect rules enforced (ABI >= 4)
+  std::uint64_t requested_scopes = 0;  // LANDLOCK_SCOPE_* the profile's scope names
+  std::uint64_t scoped = 0;            // of those, what is enforced (ABI >= 6)
+  std::vector<std::string> notices;    // what the kernel cannot enforce, said once at launch
   // Scopes this ABI lacks: said like notices, but never refused under landlock.required.
   std::vector<std::string> scope_notices;
   std::vector<std::string> unmet;  // landlock.required not met (only when reported)

@@ -304,28 +304,24 @@ void explain_landlock_paths(TextBuilder& out, const SandboxPlan& plan) {
 // Which of the two keeps this process from other services: the Landlock scope, or only the
 // account the jobs give each service.
 void explain_landlock_scopes(TextBuilder& out, const SandboxPlan& plan) {
-  const auto& profile = plan.profile;
   const auto& landlock = plan.landlock;
-  const bool wants_signal_scope =
-      std::any_of(profile.landlock.scope.begin(), profile.landlock.scope.end(),
-                  [](const auto& scope) { return scope.value == "signal"; });
-  const bool wants_socket_scope = profile.landlock.scope.size() > (wants_signal_scope ? 1U : 0U);
-  const auto unscoped = [&](bool asked, const std::string& scope) {
-    return asked ? " (its " + scope + " scope needs Landlock ABI 6)"
-                 : " (the profile has no " + scope + " scope)";
+  const auto unscoped = [&](std::uint64_t scope, const std::string& name) {
+    return (landlock.requested_scopes & scope) != 0
+               ? " (its " + name + " scope needs Landlock ABI 6)"
+               : " (the profile has no " + name + " scope)";
   };
   out << "  signals:     "
       << ((landlock.scoped & kLandlockScopeSignal) != 0
               ? std::string("only to processes of this sandbox (Landlock scope)")
               : "to any process of uid " + std::to_string(plan.identity.uid) + " (" +
                     plan.identity.user + "): only its account separates it from other services" +
-                    unscoped(wants_signal_scope, "signal"))
+                    unscoped(kLandlockScopeSignal, "signal"))
       << "\n";
   out << "  abstract unix sockets: "
       << ((landlock.scoped & kLandlockScopeAbstractUnixSocket) != 0
               ? std::string("only those of this sandbox (Landlock scope)")
               : "any on the host (no file permission applies to them)" +
-                    unscoped(wants_socket_scope, "abstract_unix_socket"))
+                    unscoped(kLandlockScopeAbstractUnixSocket, "abstract_unix_socket"))
       << "\n";
 }
 

@@ -148,6 +148,13 @@ BOOST_AUTO_TEST_CASE(landlock_scopes_need_abi_6) {
                       "only its account separates it from other services (the "
                       "profile has no signal scope)"));
   BOOST_TEST(contains(sockets_only, "abstract unix sockets: only those of this sandbox"));
+  // What the profile asks for is read from the names, not counted: `signal` twice asks for no
+  // abstract-socket scope.
+  const auto signal_twice = explain_plan(plan_of(
+      postgres_profile.substr(0, postgres_profile.find("[selinux]")) + "scope = signal, signal\n",
+      {5, false, false}));
+  BOOST_TEST(contains(signal_twice, "(its signal scope needs Landlock ABI 6)"));
+  BOOST_TEST(contains(signal_twice, "(the profile has no abstract_unix_socket scope)"));
   // Scopes are where the kernel has them: landlock.required covers the filesystem and TCP
   // rules, so a Noble VM (ABI 4) can require Landlock under the shipped, scoped profiles.
   const auto required_abi4 = plan_of(scoped + "required = true\n", {4, false, false});
